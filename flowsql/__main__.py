@@ -1,0 +1,3 @@
+from flowsql.cli import main
+
+main()

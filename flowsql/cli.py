@@ -1,0 +1,153 @@
+"""The `flowsql` command: a thin click shell over the library. Heavy modules are imported inside
+commands so `flowsql --help`, `list` and `show` start fast."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from flowsql.errors import FlowsqlError
+
+ATHENA_KEYS = ("region", "profile", "workgroup", "output_location", "endpoint_url")
+
+
+def _split_list(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def table_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The TABLE OPTIONS every command shares, gathered into one `table_opts` dict."""
+    options = [
+        click.option("--location", help="s3://bucket[/prefix] or a local folder holding AWSLogs/."),
+        click.option("--database", help="Glue database [vpc_flow_logs]."),
+        click.option("--table", help="Table name [flow_logs]."),
+        click.option(
+            "--layout",
+            type=click.Choice(["aws", "hive"]),
+            help="S3 prefixes: AWS default, or Hive-compatible (aws-account-id=…) [aws].",
+        ),
+        click.option("--hourly/--daily", default=None, help="Per-hour partitions [daily]."),
+        click.option("--file-format", type=click.Choice(["text", "parquet"]), help="[text]"),
+        click.option("--log-format", help="The flow log's LogFormat, e.g. '${version} ${srcaddr} …'."),
+        click.option(
+            "--detect-format",
+            is_flag=True,
+            default=False,
+            help="Read the field order from the newest text file's header line.",
+        ),
+        click.option("--accounts", callback=_split_list, help="Comma-separated account ids."),
+        click.option("--regions", callback=_split_list, help="Comma-separated Region names."),
+        click.option("--start-date", help="First day partition projection covers (YYYY-MM-DD)."),
+        click.option(
+            "--partitioning",
+            type=click.Choice(["projection", "partitions"]),
+            help="Partition projection, or classic Glue partitions [projection].",
+        ),
+        click.option("--region", help="AWS Region for Athena and Glue."),
+        click.option("--profile", help="AWS profile."),
+        click.option("--workgroup", help="Athena workgroup."),
+        click.option("--output-location", help="s3:// prefix for Athena query results."),
+        click.option("--endpoint-url", help="AWS endpoint URL (testing, VPC endpoints)."),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        names = [
+            "location", "database", "table", "layout", "hourly", "file_format", "log_format",
+            "detect_format", "accounts", "regions", "start_date", "partitioning", *ATHENA_KEYS,
+        ]  # fmt: skip
+        kwargs["table_opts"] = {name: kwargs.pop(name) for name in names}
+        return command(*args, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+class Context:
+    """What every command gets: the config file, and the TableSpec built from config plus flags."""
+
+    def __init__(self, config_file: str | None) -> None:
+        from flowsql import config
+
+        self.config = config.load(config_file)
+
+    def spec(self, table_opts: dict[str, Any]) -> Any:
+        opts = dict(table_opts)
+        if opts.pop("detect_format", False):
+            from flowsql import discover
+
+            base = self.config.table_spec(opts)
+            opts["log_format"] = discover.detect_format(base, self.athena(table_opts))
+        return self.config.table_spec(opts)
+
+    def athena(self, table_opts: dict[str, Any]) -> Any:
+        return self.config.athena.merged({k: table_opts.get(k) for k in ATHENA_KEYS})
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config",
+    "config_file",
+    envvar="FLOWSQL_CONFIG",
+    help="Project config file [./.flowsql.yaml].",
+)
+@click.version_option(package_name="flowsql")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None) -> None:
+    """Athena tables and canned investigations for Amazon VPC Flow Logs.
+
+    Runs locally on DuckDB over a folder of flow logs (the default, no AWS account needed) or on
+    Athena. Start with `flowsql demo`.
+    """
+    ctx.obj = Context(config_file)
+
+
+@cli.command()
+@table_options
+@pass_context
+def ddl(ctx: Context, table_opts: dict[str, Any]) -> None:
+    """Print the Athena DDL for the table (database, table, partition projection)."""
+    from flowsql import ddl as ddlmod
+
+    spec = ctx.spec(table_opts)
+    click.echo(ddlmod.script(ddlmod.statements(spec)))
+
+
+# Each module adds its commands to `cli`; they import their heavy dependencies lazily.
+from flowsql.commands import queries, run, sample, speed, table  # noqa: E402, F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: any FlowsqlError becomes one message on stderr and a non-zero exit."""
+    try:
+        cli.main(args=argv, prog_name="flowsql", standalone_mode=False)
+    except FlowsqlError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
