@@ -78,14 +78,23 @@ class Context:
 
         self.config = config.load(config_file)
 
-    def spec(self, table_opts: dict[str, Any]) -> Any:
+    def spec(self, table_opts: dict[str, Any], *, discover_partitions: bool = False) -> Any:
+        """The TableSpec from config and flags; with discover_partitions, accounts and regions
+        missing for partition projection are found by listing the location."""
         opts = dict(table_opts)
-        if opts.pop("detect_format", False):
-            from flowsql import discover
+        detect = opts.pop("detect_format", False)
+        spec = self.config.table_spec(opts)
+        if detect or (discover_partitions and not (spec.accounts and spec.regions)):
+            from dataclasses import replace
 
-            base = self.config.table_spec(opts)
-            opts["log_format"] = discover.detect_format(base, self.athena(table_opts))
-        return self.config.table_spec(opts)
+            from flowsql import discover, fields
+
+            if detect:
+                fmt = discover.detect_format(spec, self.athena(table_opts))
+                spec = replace(spec, fields=fields.parse_log_format(fmt))
+            if discover_partitions:
+                spec = discover.with_discovered(spec, self.athena(table_opts))
+        return spec
 
     def athena(self, table_opts: dict[str, Any]) -> Any:
         return self.config.athena.merged({k: table_opts.get(k) for k in ATHENA_KEYS})
@@ -110,17 +119,6 @@ def cli(ctx: click.Context, config_file: str | None) -> None:
     Athena. Start with `flowsql demo`.
     """
     ctx.obj = Context(config_file)
-
-
-@cli.command()
-@table_options
-@pass_context
-def ddl(ctx: Context, table_opts: dict[str, Any]) -> None:
-    """Print the Athena DDL for the table (database, table, partition projection)."""
-    from flowsql import ddl as ddlmod
-
-    spec = ctx.spec(table_opts)
-    click.echo(ddlmod.script(ddlmod.statements(spec)))
 
 
 # Each module adds its commands to `cli`; they import their heavy dependencies lazily.
