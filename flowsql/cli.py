@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from flowsql.errors import FlowsqlError
+from flowsql.errors import ConfigError, FlowsqlError
 
 ATHENA_KEYS = ("region", "profile", "workgroup", "output_location", "endpoint_url")
 
@@ -83,6 +83,8 @@ class Context:
         missing for partition projection are found by listing the location."""
         opts = dict(table_opts)
         detect = opts.pop("detect_format", False)
+        if detect and opts.get("log_format"):
+            raise ConfigError("--log-format and --detect-format exclude each other: give one")
         spec = self.config.table_spec(opts)
         if detect or (discover_partitions and not (spec.accounts and spec.regions)):
             from dataclasses import replace
