@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -10,6 +11,7 @@ from typing import Any, overload
 PRICE_PER_TB = 5.0
 MIN_BILLED_BYTES = 10 * 1024 * 1024
 _MB = 1024 * 1024
+REPR_ROWS = 10
 
 
 def athena_cost(bytes_scanned: int | None) -> float | None:
@@ -31,6 +33,8 @@ class Stats:
     bytes_scanned: int | None = None
     files_skipped: list[tuple[str, str]] = field(default_factory=list)
     statement: str | None = None
+    # Athena only: "s3" when rows came from the result CSV, "GetQueryResults" when paged by API.
+    result_source: str | None = None
 
     @property
     def cost_usd(self) -> float | None:
@@ -42,12 +46,17 @@ class Stats:
         if self.bytes_scanned is not None:
             parts.append(f"{format_bytes(self.bytes_scanned)} scanned")
         if self.cost_usd is not None:
-            parts.append(f"${self.cost_usd:.4f}")
+            parts.append(format_cost(self.cost_usd))
         if self.execution_id:
             parts.append(f"id {self.execution_id}")
         if self.files_skipped:
             parts.append(f"{len(self.files_skipped)} bad file(s) skipped")
         return ", ".join(parts)
+
+
+def format_cost(dollars: float) -> str:
+    """Dollars with enough digits that the 10 MB minimum ($0.000048) does not read as $0.0000."""
+    return f"${dollars:.2f}" if dollars >= 1 else f"${dollars:.6f}".rstrip("0").rstrip(".")
 
 
 def format_bytes(n: float) -> str:
@@ -96,6 +105,11 @@ class Row(tuple):  # type: ignore[type-arg]
         return dict(zip(self._index, self, strict=False))
 
 
+def _all_int(values: list[Any]) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(isinstance(v, int) and not isinstance(v, bool) for v in present)
+
+
 class Rows(Sequence[Row]):
     """An engine's result: a sequence of Row, its column names, and its Stats."""
 
@@ -121,7 +135,17 @@ class Rows(Sequence[Row]):
         return iter(self._rows)
 
     def __repr__(self) -> str:
-        return f"<Rows {len(self)} × {list(self.columns)} ({self.stats.summary()})>"
+        """The first rows as an aligned table, then the statistics: what a REPL user wants to see."""
+        if not self.columns:
+            return f"<Rows: no columns ({self.stats.summary()})>"
+        from flowsql.output import write
+
+        shown = self._rows[:REPR_ROWS]
+        buffer = io.StringIO()
+        write(self.columns, shown, "table", buffer)
+        if len(self) > len(shown):
+            buffer.write(f"… {len(self) - len(shown)} more rows\n")
+        return buffer.getvalue() + f"({self.stats.summary()})"
 
     def to_dicts(self) -> list[dict[str, Any]]:
         return [r.as_dict() for r in self._rows]
@@ -135,7 +159,13 @@ class Rows(Sequence[Row]):
             import pandas as pd
         except ImportError:
             raise ImportError("to_pandas() needs pandas: pip install 'flowsql[pandas]'") from None
-        return pd.DataFrame.from_records(self._rows, columns=list(self.columns))
+        frame = pd.DataFrame.from_records(self._rows, columns=list(self.columns))
+        for name in self.columns:
+            values = self.column(name)
+            # An integer column with NULLs would otherwise turn into floats.
+            if None in values and _all_int(values):
+                frame[name] = pd.array(values, dtype="Int64")
+        return frame
 
     def to_arrow(self) -> Any:
         try:
