@@ -72,6 +72,10 @@ class NotAvailable(ValidationError):
     """The investigation needs fields the table's log format does not have."""
 
 
+class UnsupportedConstruct(ValidationError):
+    """Valid Athena SQL that the local engine cannot run with the same meaning (named in the message)."""
+
+
 class CatalogError(FlowsqlError):
     """Creating or reading the Glue/Athena table failed, or an existing table differs."""
 
