@@ -1,0 +1,74 @@
+"""The CLI's light commands must not pay for the heavy libraries: each runs in a fresh interpreter and
+the modules it imported are read from sys.modules afterwards."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("boto3", "botocore", "pyathena", "duckdb", "sqlglot", "pandas", "pyarrow", "numpy", "s3transfer")
+
+_PROBE = """
+import json, sys
+from flowsql.cli import main
+try:
+    main(sys.argv[2:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(sys.argv[1])))
+sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "heavy": heavy}) + "\\n")
+"""
+
+
+def _imports(args: list[str], cwd: Path) -> tuple[int, list[str], str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(HEAVY), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_clean_env(),
+    )
+    line = [x for x in done.stderr.splitlines() if x.startswith("PROBE ")]
+    assert line, f"probe did not finish: {done.stderr[-2000:]}"
+    result = json.loads(line[-1][len("PROBE ") :])
+    return result["code"], result["heavy"], done.stdout
+
+
+def _clean_env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("FLOWSQL_")}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["list"],
+        ["list", "--format", "json"],
+        ["show", "top_talkers"],
+    ],
+    ids=" ".join,
+)
+def test_light_commands_import_no_heavy_library(args: list[str], tmp_path: Path) -> None:
+    code, heavy, out = _imports(args, tmp_path)
+    assert code in (0, None), out
+    assert out.strip(), "the command printed nothing"
+    assert heavy == [], f"`flowsql {' '.join(args)}` imported {', '.join(heavy)}"
+
+
+def test_every_command_help_is_light(tmp_path: Path) -> None:
+    """`flowsql COMMAND --help` for every command: still nothing heavy."""
+    from flowsql.cli import cli
+
+    for name in sorted(cli.commands):
+        code, heavy, _ = _imports([name, "--help"], tmp_path)
+        assert code in (0, None)
+        assert heavy == [], f"`flowsql {name} --help` imported {', '.join(heavy)}"
