@@ -7,16 +7,15 @@ the stop/timeout/failure paths, never that any SQL ran.
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import sqlglot
-from botocore.exceptions import ClientError
+from athena_fakes import FaultySession, client_error, faulty_factory, inject, received, slow_queries
 
 from flowsql.config import AthenaSettings
 from flowsql.engines import athena as athena_mod
@@ -31,67 +30,14 @@ BUCKET = "athena-results"
 OUTPUT = f"s3://{BUCKET}/flowsql/"
 
 
-# --- helpers -------------------------------------------------------------------------------------
-
-
-def column_info(name: str, type_: str) -> dict[str, Any]:
-    return {
-        "CatalogName": "hive",
-        "SchemaName": "",
-        "TableName": "",
-        "Name": name,
-        "Label": name,
-        "Type": type_,
-        "Precision": 19 if type_ == "bigint" else 0,
-        "Scale": 0,
-        "Nullable": "UNKNOWN",
-        "CaseSensitive": False,
-    }
-
-
-def inject(moto: Any, columns: list[tuple[str, str]], rows: list[list[str | None]]) -> None:
-    """Queue one result in moto (consumed by the next StartQueryExecution). None is a NULL."""
-    header = {"Data": [{"VarCharValue": name} for name, _ in columns]}
-    data = [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in rows]
-    body = {
-        "account_id": "123456789012",
-        "region": "us-east-1",
-        "results": [{"rows": [header, *data], "column_info": [column_info(n, t) for n, t in columns]}],
-    }
-    request = urllib.request.Request(
-        f"{moto.url}/moto-api/static/athena/query-results",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
-
-
-def moto_api(moto: Any, path: str, body: dict[str, Any]) -> None:
-    request = urllib.request.Request(
-        f"{moto.url}/moto-api/{path}",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10):
-        pass
+# --- fixtures ------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def slow_queries(moto: Any) -> Any:
-    """Make moto's queries advance one state (QUEUED → RUNNING → SUCCEEDED) every `times` polls."""
-
-    def set_polls(times: int) -> None:
-        moto_api(
-            moto,
-            "state-manager/set-transition",
-            {"model_name": "athena::execution", "transition": {"progression": "manual", "times": times}},
-        )
-
-    yield set_polls
-    moto_api(moto, "state-manager/unset-transition", {"model_name": "athena::execution"})
+def slow(moto: Any) -> Any:
+    """slow(times): moto's queries advance one state every `times` polls, for this test."""
+    with ExitStack() as stack:
+        yield lambda times: stack.enter_context(slow_queries(moto, times))
 
 
 @pytest.fixture
@@ -117,69 +63,6 @@ def validated_sql(spec: TableSpec) -> str:
         "GROUP BY srcaddr, dstport ORDER BY total_bytes DESC LIMIT 10"
     )
     return sqlglot.parse_one(text, read="athena").sql(dialect="athena")
-
-
-def received(moto: Any, execution_id: str) -> dict[str, Any]:
-    return moto.client("athena").get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
-
-
-class FaultyAthena:
-    """Wraps a real boto3 Athena client (talking to moto) and alters chosen responses."""
-
-    def __init__(self, client: Any, faults: dict[str, Any]) -> None:
-        self._client = client
-        self._faults = faults
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        real = getattr(self._client, name)
-        if not callable(real) or name.startswith("_") or name == "close":
-            return real
-
-        def call(**kwargs: Any) -> Any:
-            self.calls.append((name, kwargs))
-            fault = self._faults.get(name)
-            if fault is None:
-                return real(**kwargs)
-            return fault(real, kwargs)
-
-        return call
-
-
-class FaultySession:
-    """A boto3 Session whose Athena client is a FaultyAthena: PyAthena runs unchanged on top."""
-
-    def __init__(self, faults: dict[str, Any]) -> None:
-        import boto3
-
-        self._session = boto3.Session(region_name="us-east-1")
-        self.faults = faults
-        self.athena: FaultyAthena | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
-
-    def client(self, service: str, **kwargs: Any) -> Any:
-        client = self._session.client(service, **kwargs)
-        if service == "athena":
-            self.athena = FaultyAthena(client, self.faults)
-            return self.athena
-        return client
-
-
-def faulty_factory(session: FaultySession) -> Any:
-    import pyathena
-
-    def factory(**kwargs: Any) -> Any:
-        on_poll = kwargs.pop("on_poll")
-        kwargs["session"] = session
-        return pyathena.connect(**kwargs).cursor(on_poll=on_poll)
-
-    return factory
-
-
-def client_error(code: str, message: str, operation: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message}}, operation)
 
 
 # --- what crosses the wire -----------------------------------------------------------------------
@@ -353,10 +236,8 @@ def test_unreadable_result_file_falls_back_to_paging(moto: Any, spec: TableSpec)
 # --- progress, timeout, Ctrl-C -------------------------------------------------------------------
 
 
-def test_progress_reports_each_poll(
-    moto: Any, spec: TableSpec, settings: AthenaSettings, slow_queries: Any
-) -> None:
-    slow_queries(2)
+def test_progress_reports_each_poll(moto: Any, spec: TableSpec, settings: AthenaSettings, slow: Any) -> None:
+    slow(2)
     reports: list[AthenaProgress] = []
     rows = AthenaEngine(spec, settings, progress=reports.append, poll_interval=0.02).execute("SELECT 1")
     states = [r.state for r in reports]
@@ -369,9 +250,9 @@ def test_progress_reports_each_poll(
 
 
 def test_timeout_stops_the_query_on_athena(
-    moto: Any, spec: TableSpec, settings: AthenaSettings, slow_queries: Any
+    moto: Any, spec: TableSpec, settings: AthenaSettings, slow: Any
 ) -> None:
-    slow_queries(10_000)  # never finishes on its own
+    slow(10_000)  # never finishes on its own
     settings.timeout_seconds = 0.3
     began = time.monotonic()
     with pytest.raises(QueryFailed) as caught:
@@ -385,9 +266,9 @@ def test_timeout_stops_the_query_on_athena(
 
 
 def test_ctrl_c_stops_the_query_on_athena(
-    moto: Any, spec: TableSpec, settings: AthenaSettings, slow_queries: Any
+    moto: Any, spec: TableSpec, settings: AthenaSettings, slow: Any
 ) -> None:
-    slow_queries(10_000)
+    slow(10_000)
     seen: list[str] = []
 
     def press_ctrl_c(report: AthenaProgress) -> None:

@@ -1,1 +1,135 @@
-"""CLI commands: run."""
+"""CLI commands: run. Rows go to stdout in the chosen format; progress, skipped files and the run's
+statistics go to stderr, so `--format json` output can be piped as it is."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import IO, Any
+
+import click
+
+from flowsql.cli import cli, pass_context, table_options
+
+FORMATS = ("table", "json", "csv")
+
+
+def params_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """-p/--param NAME=VALUE (repeatable) and --queries DIR (repeatable)."""
+    command = click.option(
+        "--queries",
+        "queries",
+        multiple=True,
+        type=click.Path(file_okay=False),
+        help="Folder of your own investigations (repeatable); they override packaged ones.",
+    )(command)
+    return click.option(
+        "-p",
+        "--param",
+        "params",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Investigation parameter (repeatable), e.g. -p start=2024-05-01 -p port=22.",
+    )(command)
+
+
+class TerminalProgress:
+    """One status line on stderr, rewritten in place while Athena works and erased when it ends."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.width = 0
+
+    def __call__(self, report: Any) -> None:
+        from flowsql.results import format_bytes
+
+        text = f"athena: {report.state.lower()} {report.elapsed_seconds:.1f}s"
+        if report.bytes_scanned:
+            text += f", {format_bytes(report.bytes_scanned)} scanned"
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = max(self.width, len(text))
+
+    def clear(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+@cli.command()
+@click.argument("name")
+@params_option
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "athena"]),
+    help="Where to run: DuckDB over local files, or Athena [the config's engine, else duckdb].",
+)
+@table_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--skip-bad-files",
+    is_flag=True,
+    default=False,
+    help="DuckDB: skip files that cannot be read (each is listed on stderr) instead of stopping.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Athena: stop the query after SECONDS [config athena.timeout_seconds].",
+)
+@click.option("-q", "--quiet", is_flag=True, default=False, help="No statistics line on stderr.")
+@pass_context
+def run(
+    ctx: Any,
+    name: str,
+    params: tuple[str, ...],
+    queries: tuple[str, ...],
+    engine: str | None,
+    table_opts: dict[str, Any],
+    fmt: str,
+    skip_bad_files: bool,
+    timeout: float | None,
+    quiet: bool,
+) -> None:
+    """Run investigation NAME and print its rows.
+
+    The time window is -p start=… -p end=… (UTC, ISO-8601 dates or datetimes; default the last 24
+    hours). `flowsql show NAME` lists the other parameters.
+    """
+    from flowsql import output
+    from flowsql.params import parse_assignments
+    from flowsql.session import Session
+
+    values = parse_assignments(params)
+    settings = ctx.athena(table_opts)
+    if timeout is not None:
+        settings.timeout_seconds = timeout
+    engine_name = engine or ctx.config.engine
+    progress = TerminalProgress(sys.stderr) if engine_name == "athena" and _stderr_is_terminal() else None
+    session = Session(
+        ctx.spec(table_opts),
+        engine=engine_name,
+        settings=settings,
+        query_dirs=ctx.config.query_dirs(list(queries)),
+        skip_bad_files=skip_bad_files,
+        max_window_days=ctx.config.max_window_days,
+        progress=progress,
+        config=ctx.config,
+    )
+    try:
+        rows = session.run(name, **values)
+    finally:
+        if progress is not None:
+            progress.clear()
+        session.close()
+    output.write(rows.columns, rows, fmt)
+    for path, reason in rows.stats.files_skipped:
+        click.echo(f"warning: skipped {path}: {reason}", err=True)
+    if not quiet:
+        click.echo(rows.stats.summary(), err=True)
