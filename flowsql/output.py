@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -15,6 +16,9 @@ FORMATS = ("table", "json", "csv")
 
 def json_value(value: Any) -> Any:
     """A value as JSON: numbers stay numbers, times become ISO-8601 strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no NaN or Infinity; strict parsers (jq, JavaScript's JSON.parse) reject them.
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, bool) or value is None or isinstance(value, int | float | str):
         return value
     if isinstance(value, Decimal):
@@ -50,7 +54,7 @@ def write(
     stream = out or sys.stdout
     if fmt == "json":
         records = [{c: json_value(v) for c, v in zip(columns, row, strict=False)} for row in rows]
-        json.dump(records, stream, ensure_ascii=False, indent=2)
+        json.dump(records, stream, ensure_ascii=False, indent=2, allow_nan=False)
         stream.write("\n")
     elif fmt == "csv":
         writer = csv.writer(stream, lineterminator="\n")

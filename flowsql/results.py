@@ -98,6 +98,10 @@ class Row(tuple):  # type: ignore[type-arg]
             return tuple.__getitem__(self, index[name])
         raise AttributeError(name)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # tuple's default pickling would call __new__ without the index.
+        return (Row, (tuple(self), self._index))
+
     def keys(self) -> list[str]:
         return list(self._index)
 
