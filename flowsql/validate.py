@@ -241,7 +241,8 @@ def referenced_columns(tree: exp.Query, spec: TableSpec) -> set[str]:
         for column in scope.columns:
             if column.table in tables:
                 used.add(column.name)
-        if tables and any(isinstance(s, exp.Star) for s in scope.expression.find_all(exp.Star)):
+        projections = scope.expression.expressions if isinstance(scope.expression, exp.Select) else []
+        if tables and any(p.is_star for p in projections):
             used.update(spec.schema())
     return used
 

@@ -1,0 +1,49 @@
+-- name: connectivity_check
+-- title: Why can't src reach dst:port?
+-- description: |
+--   The flow records of connections from src to dst on port, and of the replies, summarised by
+--   direction (request: src → dst:port; reply: dst:port → src), the interface that logged them and
+--   the action. How to read it:
+--   - no rows at all: the traffic never reached a logged interface (routing, DNS, the client never
+--     sent, or flow logs are not enabled on those interfaces);
+--   - request REJECT: a security group or network ACL of the interface in that row dropped it;
+--   - request ACCEPT but reply REJECT: a network ACL is missing the return rule (ACLs are stateless);
+--   - everything ACCEPT: the network allows it, look at the application (is it listening?).
+-- category: troubleshooting
+-- fields: [interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end, action, log_status]
+-- params:
+--   src: {type: ip, help: the client address}
+--   dst: {type: ip, help: the server address}
+--   port: {type: port, help: the server port}
+-- columns: [direction, interface_id, protocol, action, flows, packets, bytes, first_seen, last_seen]
+WITH flows AS (
+  SELECT
+    CASE WHEN srcaddr = {{ src }} THEN 'request' ELSE 'reply' END AS direction,
+    interface_id,
+    protocol AS protocol_number,
+    action,
+    packets,
+    bytes,
+    start,
+    "end"
+  FROM {{ table }}
+  WHERE {{ in_window() }}
+    AND log_status = 'OK'
+    AND (
+      (srcaddr = {{ src }} AND dstaddr = {{ dst }} AND dstport = {{ port }})
+      OR (srcaddr = {{ dst }} AND dstaddr = {{ src }} AND srcport = {{ port }})
+    )
+)
+SELECT
+  direction,
+  interface_id,
+  {{ protocol_name("protocol_number") }} AS protocol,
+  action,
+  count(*) AS flows,
+  sum(packets) AS packets,
+  sum(bytes) AS bytes,
+  from_unixtime(min(start)) AS first_seen,
+  from_unixtime(max("end")) AS last_seen
+FROM flows
+GROUP BY direction, interface_id, protocol_number, action
+ORDER BY direction, interface_id, protocol_number, action
