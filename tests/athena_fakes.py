@@ -119,6 +119,13 @@ class FaultySession:
         return client
 
 
+def faulty_connect(session: FaultySession) -> Any:
+    """A stand-in for pyathena.connect() whose connection uses the faulty session."""
+    import pyathena
+
+    return lambda **kwargs: pyathena.connect(**{**kwargs, "session": session})
+
+
 def faulty_factory(session: FaultySession) -> Any:
     import pyathena
 

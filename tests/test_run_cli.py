@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlglot
-from athena_fakes import FaultySession, faulty_factory, inject, received, slow_queries
+from athena_fakes import FaultySession, faulty_connect, inject, received, slow_queries
 
 from flowsql.commands import run as runmod
 from flowsql.engines import athena as athena_mod
@@ -150,7 +150,7 @@ def test_failed_athena_query_prints_one_readable_block(
         return response
 
     session = FaultySession({"get_query_execution": fail})
-    monkeypatch.setattr(athena_mod, "_pyathena_cursor", faulty_factory(session))
+    monkeypatch.setattr(athena_mod, "_pyathena_connect", faulty_connect(session))
     result = flowsql_cli("run", "rejected_ssh_sources", *WINDOW, *athena)
     assert result.code == 1 and result.out == ""
     lines = result.err.splitlines()

@@ -69,7 +69,8 @@ class AthenaEngine:
         self.settings = settings
         self.progress = progress
         self.poll_interval = poll_interval
-        self._cursor_factory = cursor_factory or _pyathena_cursor
+        self._cursor_factory = cursor_factory
+        self._connection: Any = None
         self._s3: Any = None
 
     # --- connection ---------------------------------------------------------------------------
@@ -111,6 +112,19 @@ class AthenaEngine:
             kwargs["result_reuse_minutes"] = int(self.settings.result_reuse_minutes)
         return kwargs
 
+    def _cursor(self, on_poll: Callable[[Any], None]) -> Any:
+        """A fresh cursor for one statement; the connection (boto3 clients) is made once."""
+        if self._cursor_factory is not None:
+            return self._cursor_factory(**self.connect_kwargs(), on_poll=on_poll)
+        if self._connection is None:
+            self._connection = _pyathena_connect(**self.connect_kwargs())
+        return self._connection.cursor(on_poll=on_poll)
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
     def s3_client(self) -> Any:
         """flowsql's S3 client for these settings (endpoint URL honoured); also for scan estimates."""
         if self._s3 is None:
@@ -143,7 +157,7 @@ class AthenaEngine:
             if timeout and elapsed > timeout and execution.state not in TERMINAL_STATES:
                 raise _TimedOut
 
-        cursor = self._cursor_factory(**self.connect_kwargs(), on_poll=on_poll)
+        cursor = self._cursor(on_poll)
         try:
             try:
                 cursor.execute(sql)
@@ -230,11 +244,10 @@ class AthenaEngine:
         return convert_rows(records[1:], types)
 
 
-def _pyathena_cursor(**kwargs: Any) -> Any:
+def _pyathena_connect(**kwargs: Any) -> Any:
     import pyathena
 
-    on_poll = kwargs.pop("on_poll")
-    return pyathena.connect(**kwargs).cursor(on_poll=on_poll)
+    return pyathena.connect(**kwargs)
 
 
 def _describe(exc: BaseException) -> str:
