@@ -421,3 +421,34 @@ def test_converter_gives_utc_aware_timestamps() -> None:
         (None, datetime(2024, 5, 1, tzinfo=UTC), None),
     ]
     assert all(v.tzinfo is UTC for row in rows for v in row if isinstance(v, datetime))
+
+
+def test_a_failing_progress_callback_does_not_leave_the_query_running(
+    moto: Any, spec: TableSpec, settings: AthenaSettings, slow: Any
+) -> None:
+    slow(10_000)
+    seen: list[str] = []
+
+    def broken(report: AthenaProgress) -> None:
+        seen.append(report.execution_id)
+        raise RuntimeError("display went away")
+
+    with pytest.raises(RuntimeError, match="display went away"):
+        AthenaEngine(spec, settings, progress=broken, poll_interval=0.02).execute("SELECT 1")
+    assert received(moto, seen[0])["Status"]["State"] == "CANCELLED"
+
+
+def test_failing_result_read_is_an_engine_error(moto: Any, spec: TableSpec, settings: AthenaSettings) -> None:
+    def deny(real: Any, kwargs: dict[str, Any]) -> Any:
+        raise client_error("AccessDeniedException", "not allowed to GetQueryResults", "GetQueryResults")
+
+    session = FaultySession({"get_query_results": deny})
+    engine = AthenaEngine(spec, settings, cursor_factory=faulty_factory(session), poll_interval=0.02)
+    with pytest.raises(EngineError) as caught:
+        engine.execute("SELECT 1")
+    assert session.athena is not None
+    (start,) = [kw for name, kw in session.athena.calls if name == "start_query_execution"]
+    assert start["QueryString"] == "SELECT 1"
+    (execution_id,) = moto.client("athena").list_query_executions()["QueryExecutionIds"]
+    assert caught.value.message.startswith(f"reading the result of Athena query {execution_id} failed")
+    assert caught.value.message.endswith("failed: AccessDeniedException: not allowed to GetQueryResults")

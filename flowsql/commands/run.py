@@ -123,7 +123,8 @@ def run(
         config=ctx.config,
     )
     try:
-        rows = session.run(name, **values)
+        rendered = session.prepare(name, **values)
+        rows = session.execute(rendered.sql)
     finally:
         if progress is not None:
             progress.clear()

@@ -10,6 +10,7 @@ and falls back to GetQueryResults pages when the result file cannot be read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -180,6 +181,8 @@ class AthenaEngine:
                         statement=sql,
                         state=state,
                     ) from None
+                if state == "SUCCEEDED":  # the first result page is fetched inside execute()
+                    raise _read_failed(cursor, exc) from None
                 raise EngineError(f"talking to Athena failed: {_describe(exc)}") from None
             except DatabaseError as exc:
                 raise QueryFailed(
@@ -187,7 +190,17 @@ class AthenaEngine:
                     statement=sql,
                     hint=_start_hint(exc, self.settings),
                 ) from None
-            columns, rows, source = self._read_rows(cursor)
+            except BaseException:
+                # Ctrl-C is handled by PyAthena (it stops the query and waits); anything else that
+                # escapes the wait, such as a failing progress callback, must not leave it running.
+                if cursor.query_id and last.get("state") not in TERMINAL_STATES:
+                    with contextlib.suppress(Exception):
+                        cursor.cancel()
+                raise
+            try:
+                columns, rows, source = self._read_rows(cursor)
+            except DatabaseError as exc:
+                raise _read_failed(cursor, exc) from None
             stats = Stats(
                 engine=self.name,
                 elapsed_seconds=time.monotonic() - started,
@@ -248,6 +261,10 @@ def _pyathena_connect(**kwargs: Any) -> Any:
     import pyathena
 
     return pyathena.connect(**kwargs)
+
+
+def _read_failed(cursor: Any, exc: BaseException) -> EngineError:
+    return EngineError(f"reading the result of Athena query {cursor.query_id} failed: {_describe(exc)}")
 
 
 def _describe(exc: BaseException) -> str:
