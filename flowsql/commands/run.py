@@ -4,33 +4,13 @@ statistics go to stderr, so `--format json` output can be piped as it is."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import IO, Any
 
 import click
 
 from flowsql.cli import cli, pass_context, table_options
-
-FORMATS = ("table", "json", "csv")
-
-
-def params_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """-p/--param NAME=VALUE (repeatable) and --queries DIR (repeatable)."""
-    command = click.option(
-        "--queries",
-        "queries",
-        multiple=True,
-        type=click.Path(file_okay=False),
-        help="Folder of your own investigations (repeatable); they override packaged ones.",
-    )(command)
-    return click.option(
-        "-p",
-        "--param",
-        "params",
-        multiple=True,
-        metavar="NAME=VALUE",
-        help="Investigation parameter (repeatable), e.g. -p start=2024-05-01 -p port=22.",
-    )(command)
+from flowsql.commands.queries import params_option
+from flowsql.output import FORMATS
 
 
 class TerminalProgress:
