@@ -65,7 +65,8 @@ class Instant(datetime):
 
 def _shown(raw: Any) -> str:
     """A value as an error message shows it: bare when that is unambiguous, else repr."""
-    if isinstance(raw, str) and raw and raw.strip() == raw and raw.isprintable() and len(raw) <= 80:
+    plain = isinstance(raw, str) and raw.isprintable() and not any(c.isspace() for c in raw)
+    if plain and raw and len(raw) <= 80:
         return raw
     text = repr(raw)
     return text if len(text) <= 80 else text[:77] + "..."

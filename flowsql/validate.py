@@ -8,6 +8,7 @@ on `start` and by the partition predicate on date_partition.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 
@@ -24,6 +25,7 @@ DIALECT = "athena"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _WHERE = re.compile(r"\. Line: (\d+), Col: (\d+)\.?$")
+_NAMED = re.compile(r"^Column '([^']+)'")
 _CATALOGS = {"awsdatacatalog"}
 
 # Anything that writes, defines or runs something else; none belongs in an investigation.
@@ -38,20 +40,45 @@ _FORBIDDEN = tuple(
 )  # fmt: skip
 
 
-def position(node: exp.Expression) -> tuple[int | None, int | None]:
-    """Line and column of the first token under `node` that sqlglot recorded one for."""
-    for sub in node.walk():
-        meta = getattr(sub, "_meta", None)
-        if meta and "line" in meta:
-            return meta["line"], meta["col"]
-    return None, None
+class _Source:
+    """Turns sqlglot's token offsets into the 1-based line and column where a token starts."""
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+        self.starts = [0]
+        for index, char in enumerate(sql):
+            if char == "\n":
+                self.starts.append(index + 1)
+
+    def at(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+    def position(self, node: exp.Expression) -> tuple[int | None, int | None]:
+        """Line and column of the first token under `node` that sqlglot recorded."""
+        for sub in node.walk():
+            meta = getattr(sub, "_meta", None)
+            if meta and "start" in meta:
+                return self.at(meta["start"])
+            if meta and "line" in meta:
+                return meta["line"], meta["col"]
+        return None, None
+
+    def name_start(self, line: int, col: int, name: str) -> int:
+        """sqlglot reports where a name ends; find where it starts on that line."""
+        if not 1 <= line <= len(self.starts):
+            return col
+        end = self.starts[line] - 1 if line < len(self.starts) else len(self.sql)
+        text = self.sql[self.starts[line - 1] : end]
+        found = text.lower().rfind(name.lower(), 0, col)
+        return found + 1 if found >= 0 else col
 
 
 def _at(line: int | None, col: int | None) -> str:
     return f" at line {line}, col {col}" if line is not None else ""
 
 
-def parse_statement(sql: str) -> exp.Query:
+def parse_statement(sql: str, source: _Source | None = None) -> exp.Query:
     """The one read-only query in `sql`, or a ValidationError saying what else is there."""
     try:
         trees = [t for t in sqlglot.parse(sql, read=DIALECT) if t is not None]
@@ -64,8 +91,9 @@ def parse_statement(sql: str) -> exp.Query:
         raise ValidationError(f"SQL does not parse: {_ANSI.sub('', str(exc))}") from None
     if not trees:
         raise ValidationError("no SQL statement found")
+    source = source or _Source(sql)
     if len(trees) > 1:
-        line, col = position(trees[1])
+        line, col = source.position(trees[1])
         raise ValidationError(
             f"expected one statement, found {len(trees)}{_at(line, col)}",
             line=line,
@@ -76,7 +104,7 @@ def parse_statement(sql: str) -> exp.Query:
     bad = tree if isinstance(tree, _FORBIDDEN) else tree.find(*_FORBIDDEN)
     if bad is not None or not isinstance(tree, exp.Query):
         node = bad or tree
-        line, col = position(node)
+        line, col = source.position(node)
         kind = "an unrecognised command" if isinstance(node, exp.Command) else type(node).__name__.upper()
         raise ValidationError(
             f"only a read-only SELECT or WITH query is allowed, found {kind}{_at(line, col)}",
@@ -98,7 +126,7 @@ def _is_flow_table(table: exp.Table, spec: TableSpec) -> bool:
     )
 
 
-def check_tables(tree: exp.Expression, spec: TableSpec) -> None:
+def check_tables(tree: exp.Expression, spec: TableSpec, source: _Source) -> None:
     """Only the flow-log table and the query's own CTEs may be read."""
     ctes = _cte_names(tree)
     for table in tree.find_all(exp.Table):
@@ -108,7 +136,7 @@ def check_tables(tree: exp.Expression, spec: TableSpec) -> None:
             continue
         if _is_flow_table(table, spec):
             continue
-        line, col = position(table)
+        line, col = source.position(table)
         raise ValidationError(
             f"the query reads {table.sql(dialect=DIALECT)}{_at(line, col)}, but only "
             f"{spec.qualified_name} (and the query's own WITH names) may be read",
@@ -125,14 +153,14 @@ def _outputs(query: exp.Expression) -> list[exp.Expression]:
     return list(query.expressions) if isinstance(query, exp.Select) else []
 
 
-def check_aliases(tree: exp.Query) -> None:
+def check_aliases(tree: exp.Query, source: _Source) -> None:
     """Every computed output column (of the query and of each CTE) must be named with AS."""
     bodies = [tree, *(cte.this for cte in tree.find_all(exp.CTE))]
     for body in bodies:
         for item in _outputs(body):
             if isinstance(item, exp.Alias | exp.Column | exp.Star):
                 continue
-            line, col = position(item)
+            line, col = source.position(item)
             raise ValidationError(
                 f"output column `{item.sql(dialect=DIALECT)}` has no alias{_at(line, col)}",
                 line=line,
@@ -149,7 +177,7 @@ def output_columns(tree: exp.Expression) -> list[str]:
     return names
 
 
-def _qualified(tree: exp.Query, spec: TableSpec) -> exp.Expression:
+def _qualified(tree: exp.Query, spec: TableSpec, source: _Source | None = None) -> exp.Expression:
     schema = {spec.database: {spec.table: spec.schema()}}
     try:
         return qualify(
@@ -166,6 +194,9 @@ def _qualified(tree: exp.Query, spec: TableSpec) -> exp.Expression:
         match = _WHERE.search(text)
         line, col = (int(match.group(1)), int(match.group(2))) if match else (None, None)
         message = _WHERE.sub("", text) if match else text
+        name = _NAMED.search(message)
+        if source is not None and line is not None and col is not None and name:
+            col = source.name_start(line, col, name.group(1))
         raise ValidationError(f"{message}{_at(line, col)}", line=line, col=col) from None
 
 
@@ -202,14 +233,14 @@ def _bounds(conjuncts: list[exp.Expression], table: str, column: str) -> tuple[b
     return low, high
 
 
-def check_window(qualified: exp.Expression, spec: TableSpec) -> None:
+def check_window(qualified: exp.Expression, spec: TableSpec, source: _Source) -> None:
     """Each read of the flow-log table is bounded on `start` and on date_partition."""
     for scope in traverse_scope(qualified):
         select = scope.expression
         if not isinstance(select, exp.Select):
             continue
-        for alias, source in scope.sources.items():
-            if not isinstance(source, exp.Table) or not _is_flow_table(source, spec):
+        for alias, table in scope.sources.items():
+            if not isinstance(table, exp.Table) or not _is_flow_table(table, spec):
                 continue
             terms = list(_conjuncts(select.args.get("where") and select.args["where"].this))
             for join in select.args.get("joins") or []:
@@ -217,7 +248,7 @@ def check_window(qualified: exp.Expression, spec: TableSpec) -> None:
             for column, what in ((DATE, "partition predicate"), ("start", "time window")):
                 low, high = _bounds(terms, alias, column)
                 if not (low and high):
-                    line, col = position(source)
+                    line, col = source.position(table)
                     raise ValidationError(
                         f"the read of {spec.qualified_name}{_at(line, col)} has no {what}: "
                         f"{column} is not bounded on both sides in its WHERE clause",
@@ -250,12 +281,13 @@ def referenced_columns(tree: exp.Query, spec: TableSpec) -> set[str]:
 def validate_query(sql: str, spec: TableSpec, *, require_window: bool = True) -> exp.Query:
     """The parsed query, after every check; raises ValidationError (with .line/.col) on the first
     problem. Positions refer to `sql` as given."""
-    tree = parse_statement(sql)
-    check_tables(tree, spec)
-    check_aliases(tree)
-    qualified = _qualified(tree, spec)
+    source = _Source(sql)
+    tree = parse_statement(sql, source)
+    check_tables(tree, spec, source)
+    check_aliases(tree, source)
+    qualified = _qualified(tree, spec, source)
     if require_window:
-        check_window(qualified, spec)
+        check_window(qualified, spec, source)
     return tree
 
 
