@@ -115,7 +115,7 @@ def test_computed_output_columns_need_an_alias() -> None:
     ],
 )
 def test_every_read_needs_the_window_and_the_partition_predicate(where: str) -> None:
-    with pytest.raises(ValidationError, match="has no (partition predicate|time window)"):
+    with pytest.raises(ValidationError, match=r"has no (partition predicate|time window)"):
         validate_query(f"SELECT srcaddr FROM {T} WHERE {where}", SPEC)
     validate_query(f"SELECT srcaddr FROM {T} WHERE {where}", SPEC, require_window=False)
 
