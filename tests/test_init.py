@@ -248,3 +248,61 @@ def test_ddl_prints_parseable_statements(bucket, flowsql_cli, workdir):
     assert [type(s).__name__ for s in statements] == ["Create", "Create"]
     props = {p.name: p.text("value") for p in statements[1].find_all(sqlglot.exp.Property) if p.name}
     assert props["projection.date_partition.range"] == f"{date(2024, 1, 1):%Y/%m/%d},NOW"
+
+
+def athena_statements(moto) -> list[str]:
+    athena = moto.client("athena")
+    ids = athena.list_query_executions()["QueryExecutionIds"]
+    queries = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"] for i in ids]
+    queries.sort(key=lambda q: q["Status"]["SubmissionDateTime"])
+    return [q["Query"] for q in queries]
+
+
+def test_init_via_athena_sends_the_checked_ddl(bucket, moto, flowsql_cli, workdir):
+    import sqlglot
+    from sqlglot import exp
+
+    moto.client("s3").create_bucket(Bucket="athena-results")
+    result = flowsql_cli(
+        "init", "--location", f"s3://{BUCKET}/logs/", "--via", "athena",
+        "--output-location", "s3://athena-results/flowsql/", "--hourly",
+    )  # fmt: skip
+    assert result.code == 0, result
+    sent = athena_statements(moto)
+    assert len(sent) == 2
+    database, table = (sqlglot.parse_one(s, read="athena") for s in sent)
+    assert isinstance(database, exp.Create) and database.kind == "DATABASE"
+    assert database.this.name == "vpc_flow_logs"
+    assert isinstance(table, exp.Create) and table.kind == "TABLE" and table.args.get("exists")
+    columns = [c.name for c in table.this.expressions]
+    assert columns == [f.replace("-", "_") for f in fields.DEFAULT_FORMAT]
+    props = {p.name: p.text("value") for p in table.find_all(exp.Property) if type(p) is exp.Property}
+    assert props["projection.hour_partition.range"] == "0,23"
+    assert props["projection.account_partition.values"] == "111122223333,444455556666"
+    # moto's Athena does not pass DDL on to its Glue; flowsql never claims it did.
+    assert moto.client("glue").get_databases()["DatabaseList"] == []
+
+
+def test_partitions_via_athena_and_repair(bucket, moto, flowsql_cli, workdir):
+    import sqlglot
+    from sqlglot import exp
+
+    moto.client("s3").create_bucket(Bucket="athena-results")
+    opts = [
+        "--location", f"s3://{BUCKET}/logs/", "--partitioning", "partitions", "--accounts", "111122223333",
+        "--regions", "us-east-1", "--output-location", "s3://athena-results/q/",
+    ]  # fmt: skip
+    assert flowsql_cli("init", *opts).code == 0
+    result = flowsql_cli(
+        "partitions", "add", "--start", "2024-05-01", "--end", "2024-05-02", "--via", "athena"
+    )
+    assert result.code == 0, result
+    (statement,) = athena_statements(moto)
+    assert statement.count("PARTITION (") == 2
+    first = statement.split("\n  PARTITION")[1]
+    tree = sqlglot.parse_one(
+        "ALTER TABLE `vpc_flow_logs`.`flow_logs` ADD IF NOT EXISTS PARTITION" + first, read="athena"
+    )
+    assert {e.this.name: e.expression.this for e in tree.find_all(exp.EQ)}["date_partition"] == "2024/05/01"
+    refused = flowsql_cli("partitions", "repair")
+    assert refused.code == 2 and "MSCK REPAIR TABLE only finds Hive-compatible prefixes" in refused.err
