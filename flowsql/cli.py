@@ -147,6 +147,18 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as exc:
+        # A bug, not a user's mistake: say so in one line; FLOWSQL_DEBUG=1 shows the traceback.
+        import os
+
+        if os.environ.get("FLOWSQL_DEBUG"):
+            raise
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "  hint: this is a flowsql bug; rerun with FLOWSQL_DEBUG=1 for the traceback and report it",
+            err=True,
+        )
+        sys.exit(70)
 
 
 if __name__ == "__main__":
