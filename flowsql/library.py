@@ -555,8 +555,8 @@ def check(library: Library, name: str, *, now: datetime | None = None) -> Report
     problems: list[Problem] = []
     used: set[str] = set()
     for spec in (full, v2):
-        if spec is v2 and inv.available(v2):
-            continue
+        if problems or (spec is v2 and inv.available(v2)):
+            break
         for values in inv.variants():
             try:
                 rendered = inv.render(spec, values, now=now)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -115,7 +116,7 @@ def list_command(ctx: Context, fmt: str, queries: tuple[str, ...]) -> None:
     output.write_records(records, fmt)
     _report_broken(bad)
     if bad:
-        raise click.exceptions.Exit(1)
+        sys.exit(1)
 
 
 @cli.command()
@@ -232,4 +233,4 @@ def validate(ctx: Context, paths: tuple[Path, ...], queries: tuple[str, ...]) ->
         f"{problems} problem{'s' if problems != 1 else ''}"
     )
     if problems:
-        raise click.exceptions.Exit(1)
+        sys.exit(1)
