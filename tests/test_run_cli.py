@@ -229,3 +229,27 @@ def test_run_on_duckdb_end_to_end(workdir: Path, flowsql_cli: Any) -> None:
     ]
     assert json.loads(result.out) == expected
     assert "duckdb" in result.err.splitlines()[-1]
+
+
+@needs_duckdb_engine
+def test_bad_files_stop_the_run_or_are_listed_when_skipped(workdir: Path, flowsql_cli: Any) -> None:
+    from test_session import expected_ssh, ssh_records, write_day
+
+    records = ssh_records()
+    logs = workdir / "logs"
+    write_day(logs, datetime(2024, 5, 1, tzinfo=UTC), records)
+    (good,) = logs.rglob("*.log.gz")
+    bad = good.with_name(good.name.replace("a1b2c3d4", "deadbeef"))
+    bad.write_bytes(good.read_bytes()[:40])  # a truncated gzip in the same partition
+    args = ["run", "rejected_ssh_sources", *WINDOW, "--location", str(logs), "--format", "json"]
+
+    stopped = flowsql_cli(*args)
+    assert stopped.code != 0 and stopped.out == ""
+    assert stopped.err.startswith("error: ") and bad.name in stopped.err
+
+    skipped = flowsql_cli(*args, "--skip-bad-files")
+    assert skipped.code == 0, skipped
+    assert [r["srcaddr"] for r in json.loads(skipped.out)] == [r[0] for r in expected_ssh(records)]
+    warnings = [line for line in skipped.err.splitlines() if line.startswith("warning: skipped ")]
+    assert len(warnings) == 1 and bad.name in warnings[0]
+    assert skipped.err.splitlines()[-1].endswith("1 bad file(s) skipped")

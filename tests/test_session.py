@@ -252,7 +252,8 @@ def ssh_records() -> list[tuple[Any, ...]]:
 
 
 def expected_ssh(records: list[tuple[Any, ...]], port: int = 22) -> list[tuple[Any, ...]]:
-    """rejected_ssh_sources computed in plain Python from the same records."""
+    """rejected_ssh_sources computed in plain Python from the same records, as its header defines it:
+    first_seen/last_seen are the first record's start and the last record's end."""
     groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for r in records:
         if r[13] == "OK" and r[12] == "REJECT" and r[7] == 6 and r[6] == port and MAY1 <= r[10] < MAY2:
@@ -261,7 +262,7 @@ def expected_ssh(records: list[tuple[Any, ...]], port: int = 22) -> list[tuple[A
     for src, rs in groups.items():
         out.append((src, len(rs), sum(r[8] for r in rs), sum(r[9] for r in rs), len({r[4] for r in rs}),
                     datetime.fromtimestamp(min(r[10] for r in rs), UTC),
-                    datetime.fromtimestamp(max(r[10] for r in rs), UTC)))  # fmt: skip
+                    datetime.fromtimestamp(max(r[11] for r in rs), UTC)))  # fmt: skip
     return sorted(out, key=lambda t: (-t[1], -t[3], t[0]))
 
 
