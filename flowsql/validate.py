@@ -292,8 +292,9 @@ def validate_query(sql: str, spec: TableSpec, *, require_window: bool = True) ->
 
 
 def regenerate(tree: exp.Expression) -> str:
-    """Pretty Athena SQL from the tree: what `render` prints and what engines run."""
-    clean = tree.copy()
-    for node in clean.walk():
-        node.comments = None
-    return clean.sql(dialect=DIALECT, pretty=True)
+    """Pretty Athena SQL from the tree, without comments: what `render` prints and engines run."""
+    if any(node.comments for node in tree.walk()):
+        tree = tree.copy()
+        for node in tree.walk():
+            node.comments = None
+    return tree.sql(dialect=DIALECT, pretty=True)
