@@ -7,6 +7,10 @@
 -- without leading zeros; IPv6 with at most one '::' standing for at least one zero group, 1-4 hex
 -- digits a group, and an optional dotted IPv4 tail.
 
+-- Macros expand textually, so an argument used n times is copied n times, and nesting multiplies
+-- that. Where a large argument is used more than once it is bound once with a one-element
+-- list_transform (DuckDB's only "let"), which keeps binding fast.
+
 -- IPv4 dotted quad -> 0 .. 2^32-1, NULL when s is not one.
 CREATE OR REPLACE MACRO flowsql_ipv4(s) AS (
     CASE WHEN regexp_full_match(s, '((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])')
@@ -19,10 +23,10 @@ CREATE OR REPLACE MACRO flowsql_ipv4(s) AS (
 CREATE OR REPLACE MACRO flowsql_ipv6_tail(t) AS (
     CASE
         WHEN NOT contains(t, '.') THEN t
-        WHEN flowsql_ipv4(regexp_extract(t, '[^:]*$')) IS NOT NULL AND contains(t, ':')
-            THEN regexp_extract(t, '^(.*:)[^:]*$', 1)
-                || printf('%x:%x', flowsql_ipv4(regexp_extract(t, '[^:]*$')) >> 16,
-                    flowsql_ipv4(regexp_extract(t, '[^:]*$')) & 65535)
+        WHEN contains(t, ':') THEN list_transform(
+            [flowsql_ipv4(regexp_extract(t, '[^:]*$'))],
+            lambda v: regexp_extract(t, '^(.*:)[^:]*$', 1) || printf('%x:%x', v >> 16, v & 65535)
+        )[1]
     END
 );
 
@@ -35,25 +39,26 @@ CREATE OR REPLACE MACRO flowsql_groups(t) AS (
     CASE WHEN t = '' THEN CAST([] AS VARCHAR[]) ELSE string_split(t, ':') END
 );
 
+-- Groups left and right of '::' -> UHUGEINT, NULL when more than seven.
+CREATE OR REPLACE MACRO flowsql_ipv6_join(l, r) AS (
+    CASE WHEN len(l) + len(r) <= 7 THEN CAST('0x' || flowsql_hex_groups(l) || repeat('0000', 8 - len(l) - len(r))
+        || flowsql_hex_groups(r) AS UHUGEINT) END
+);
+
 -- IPv6 text (no dotted tail) -> UHUGEINT, NULL when malformed.
 CREATE OR REPLACE MACRO flowsql_ipv6_value(t) AS (
     CASE
-        WHEN t IS NULL THEN NULL
         WHEN regexp_full_match(t, '([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}')
             THEN CAST('0x' || flowsql_hex_groups(string_split(t, ':')) AS UHUGEINT)
         WHEN regexp_full_match(t, '(([0-9a-f]{1,4}:)*[0-9a-f]{1,4})?::(([0-9a-f]{1,4}:)*[0-9a-f]{1,4})?')
-            AND len(flowsql_groups(split_part(t, '::', 1))) + len(flowsql_groups(split_part(t, '::', 2))) <= 7
-            THEN CAST('0x' || flowsql_hex_groups(flowsql_groups(split_part(t, '::', 1)))
-                || repeat('0000', 8 - len(flowsql_groups(split_part(t, '::', 1)))
-                    - len(flowsql_groups(split_part(t, '::', 2))))
-                || flowsql_hex_groups(flowsql_groups(split_part(t, '::', 2))) AS UHUGEINT)
+            THEN flowsql_ipv6_join(flowsql_groups(split_part(t, '::', 1)), flowsql_groups(split_part(t, '::', 2)))
     END
 );
 
 -- Any address text -> its 128-bit IPADDRESS value, NULL when malformed.
 CREATE OR REPLACE MACRO flowsql_try_ip(s) AS (
     CASE WHEN NOT contains(s, ':') THEN CAST(flowsql_ipv4(s) AS UHUGEINT) + CAST(281470681743360 AS UHUGEINT)
-    ELSE flowsql_ipv6_value(flowsql_ipv6_tail(lower(s)))
+    ELSE list_transform([flowsql_ipv6_tail(lower(s))], lambda t: flowsql_ipv6_value(t))[1]
     END
 );
 
@@ -76,8 +81,8 @@ CREATE OR REPLACE MACRO flowsql_in_net4(s, high, shift) AS (
         WHEN s IS NULL THEN NULL
         WHEN NOT contains(s, ':')
             THEN coalesce(flowsql_ipv4(s), error('Cannot cast value to IPADDRESS: ' || s)) >> shift = high
-        ELSE flowsql_is_ipv4_value(flowsql_ip(s))
-            AND (CAST(flowsql_ip(s) & CAST(4294967295 AS UHUGEINT) AS UBIGINT) >> shift) = high
+        ELSE list_transform([flowsql_ip(s)], lambda v: flowsql_is_ipv4_value(v)
+            AND (CAST(v & CAST(4294967295 AS UHUGEINT) AS UBIGINT) >> shift) = high)[1]
     END
 );
 
@@ -87,8 +92,23 @@ CREATE OR REPLACE MACRO flowsql_in_net6(s, high, shift) AS (
         WHEN s IS NULL THEN NULL
         WHEN NOT contains(s, ':')
             THEN coalesce(flowsql_ipv4(s), error('Cannot cast value to IPADDRESS: ' || s)) IS NULL
-        ELSE NOT flowsql_is_ipv4_value(flowsql_ip(s))
-            AND flowsql_ip(s) >> CAST(shift AS UHUGEINT) = CAST(high AS UHUGEINT)
+        ELSE list_transform([flowsql_ip(s)], lambda v: NOT flowsql_is_ipv4_value(v)
+            AND v >> CAST(shift AS UHUGEINT) = CAST(high AS UHUGEINT))[1]
+    END
+);
+
+-- contains(network, address) on parsed parts: n = network value, p = prefix, a = address value.
+CREATE OR REPLACE MACRO flowsql_in_network(n, p, a) AS (
+    CASE
+        WHEN flowsql_is_ipv4_value(n) THEN CASE
+            WHEN p > 32 THEN error('Prefix length exceeds address length')
+            WHEN p < 32 AND n & ((CAST(1 AS UHUGEINT) << CAST(32 - p AS UHUGEINT)) - CAST(1 AS UHUGEINT))
+                != CAST(0 AS UHUGEINT) THEN error('Invalid CIDR')
+            ELSE flowsql_is_ipv4_value(a) AND a >> CAST(32 - p AS UHUGEINT) = n >> CAST(32 - p AS UHUGEINT)
+        END
+        WHEN p > 128 THEN error('Prefix length exceeds address length')
+        ELSE NOT flowsql_is_ipv4_value(a)
+            AND (p = 0 OR a >> CAST(128 - p AS UHUGEINT) = n >> CAST(128 - p AS UHUGEINT))
     END
 );
 
@@ -97,29 +117,16 @@ CREATE OR REPLACE MACRO flowsql_contains_cidr(cidr, s) AS (
     CASE
         WHEN cidr IS NULL OR s IS NULL THEN NULL
         WHEN NOT contains(cidr, '/') THEN error('Invalid CIDR')
-        WHEN flowsql_try_ip(split_part(cidr, '/', 1)) IS NULL THEN error('Invalid network IP address')
         WHEN NOT regexp_full_match(split_part(cidr, '/', 2), '[+-]?[0-9]{1,9}')
             THEN error('Invalid prefix length: ' || cidr)
         WHEN CAST(split_part(cidr, '/', 2) AS INTEGER) < 0 THEN error('Invalid prefix length')
-        WHEN flowsql_is_ipv4_value(flowsql_try_ip(split_part(cidr, '/', 1)))
-            THEN CASE
-                WHEN CAST(split_part(cidr, '/', 2) AS INTEGER) > 32
-                    THEN error('Prefix length exceeds address length')
-                WHEN (flowsql_try_ip(split_part(cidr, '/', 1)) & CAST(4294967295 AS UHUGEINT))
-                        & ((CAST(1 AS UHUGEINT) << CAST(32 - CAST(split_part(cidr, '/', 2) AS INTEGER) AS UHUGEINT))
-                            - CAST(1 AS UHUGEINT)) != CAST(0 AS UHUGEINT)
-                    THEN error('Invalid CIDR')
-                ELSE flowsql_is_ipv4_value(flowsql_ip(s))
-                    AND flowsql_ip(s) >> CAST(32 - CAST(split_part(cidr, '/', 2) AS INTEGER) AS UHUGEINT)
-                        = flowsql_try_ip(split_part(cidr, '/', 1))
-                            >> CAST(32 - CAST(split_part(cidr, '/', 2) AS INTEGER) AS UHUGEINT)
+        ELSE list_transform(
+            [flowsql_try_ip(split_part(cidr, '/', 1))],
+            lambda n: CASE
+                WHEN n IS NULL THEN error('Invalid network IP address')
+                ELSE list_transform([flowsql_ip(s)], lambda a: flowsql_in_network(n, CAST(split_part(cidr, '/', 2) AS INTEGER), a))[1]
             END
-        WHEN CAST(split_part(cidr, '/', 2) AS INTEGER) > 128 THEN error('Prefix length exceeds address length')
-        ELSE NOT flowsql_is_ipv4_value(flowsql_ip(s))
-            AND (CAST(split_part(cidr, '/', 2) AS INTEGER) = 0
-                OR flowsql_ip(s) >> CAST(128 - CAST(split_part(cidr, '/', 2) AS INTEGER) AS UHUGEINT)
-                    = flowsql_try_ip(split_part(cidr, '/', 1))
-                        >> CAST(128 - CAST(split_part(cidr, '/', 2) AS INTEGER) AS UHUGEINT))
+        )[1]
     END
 );
 

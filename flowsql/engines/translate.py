@@ -11,6 +11,7 @@ macros.sql and are created on the DuckDB connection by the engine (MACROS).
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -103,10 +104,24 @@ def _metadata() -> dict[Any, Any]:
             return self._set_type(e, exp.DType.TIMESTAMPTZ)
         return self._set_type(e, exp.DType.UNKNOWN)
 
+    def literal(self: Any, e: exp.Literal) -> exp.Expr:
+        # Trino: 1.5 is DECIMAL(2,1), 1e0 is DOUBLE, 7 is INTEGER (BIGINT when it does not fit).
+        if e.is_string:
+            return self._annotate_literal(e)
+        text = e.this.lstrip("+-")
+        if "e" in text.lower():
+            return self._set_type(e, exp.DType.DOUBLE)
+        if "." in text:
+            whole, _, fraction = text.partition(".")
+            digits = len(whole.lstrip("0")) + len(fraction)
+            return self._set_type(e, exp.DataType.build(f"DECIMAL({max(digits, 1)}, {len(fraction)})"))
+        return self._set_type(e, exp.DType.INT if abs(int(text)) < 2**31 else exp.DType.BIGINT)
+
     metadata = dict(Athena.EXPRESSION_METADATA)
     metadata.update(
         {
             exp.Sum: {"annotator": sum_type},
+            exp.Literal: {"annotator": literal},
             exp.ApproxQuantile: same_as("this"),
             exp.ArgMax: same_as("this"),
             exp.ArgMin: same_as("this"),
@@ -200,6 +215,7 @@ class _Rewriter:
             x.TimestampTrunc: self.date_trunc,
             x.DateTrunc: self.date_trunc,
             x.UnixToTime: self.from_unixtime,
+            x.DateAdd: self.date_add,
             x.Window: self.window,
         }
         # Trino functions sqlglot does not model, passed through under the same name.
@@ -435,6 +451,19 @@ class _Rewriter:
             return exp.cast(trunc, exp.DType.DATE)
         return None
 
+    def date_add(self, node: exp.DateAdd) -> exp.Expr | None:
+        exp = self.exp
+        unit = node.args.get("unit")
+        name = unit.name.lower() if unit is not None else "day"
+        if name not in _DATE_UNITS:
+            raise UnsupportedConstruct(f"date_add unit {name!r}")
+        if _is(node.this, exp.DType.DATE):
+            # DATE + INTERVAL is a TIMESTAMP in DuckDB; Trino's date_add keeps the DATE.
+            plain = node.copy()
+            plain.type = None
+            return exp.cast(plain, exp.DType.DATE)
+        return None
+
     def from_unixtime(self, node: exp.UnixToTime) -> exp.Expr | None:
         if any(node.args.get(k) is not None for k in ("zone", "hours", "minutes", "scale", "format")):
             raise UnsupportedConstruct("from_unixtime() with a time zone argument")
@@ -619,7 +648,7 @@ class _Casts:
 
     def keep(self, node: exp.Expr, value: exp.Expr, target: exp.DataType, lenient: bool) -> exp.Expr:
         kind = self.exp.TryCast if lenient else self.exp.Cast
-        return kind(this=value, to=target)
+        return kind(this=value, to=_duck_type(target))
 
     def from_text(
         self, node: exp.Expr, value: exp.Expr, target: exp.DataType, lenient: bool
@@ -631,7 +660,17 @@ class _Casts:
         if found is None:
             raise UnsupportedConstruct(f"CAST of a varchar AS {target.sql('trino')}")
         check, prepare = found
+        if isinstance(value, exp.Literal) and value.is_string and check in _LITERAL_CHECKS:
+            # A literal (DATE '2024-05-01' parses as a cast) is checked here, once.
+            if _LITERAL_CHECKS[check].fullmatch(value.this):
+                return self.keep(node, exp.Literal.string(value.this.strip()), target, lenient)
+            if lenient:
+                return exp.cast(exp.Null(), target)
+            raise ValidationError(
+                f"cannot cast {value.sql('athena')} to {target.sql('trino')} (as on Athena)"
+            )
         # Same checked text twice: DuckDB evaluates CASE branches only for the rows that reach them.
+        target = _duck_type(target)
         converted = exp.TryCast(this=prepare(value.copy()), to=target)
         if lenient:
             return exp.Case(ifs=[exp.If(this=self.r.fn(check, value.copy()), true=converted)])
@@ -647,9 +686,27 @@ class _Casts:
         )
 
 
+# Python spellings of the text checks in macros.sql, for literals.
+_LITERAL_CHECKS = {
+    "flowsql_is_integer_text": re.compile(r"[+-]?[0-9]+"),
+    "flowsql_is_date_text": re.compile(r"\s*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}\s*"),
+    "flowsql_is_timestamp_text": re.compile(
+        r"\s*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}( [0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2}(\.[0-9]{1,12})?)?)?\s*"
+    ),
+}
+
 _DATE_UNITS = frozenset(
     {"millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year"}
 )
+
+
+def _duck_type(target: exp.DataType) -> exp.DataType:
+    """Trino's timestamp(p) is DuckDB's TIMESTAMP (microseconds); TIMESTAMP(0) would drop fractions."""
+    from sqlglot import exp
+
+    if target.is_type(exp.DType.TIMESTAMP, exp.DType.TIMESTAMPTZ) and target.expressions:
+        return exp.DataType(this=target.this)
+    return target
 
 
 def _name(node: exp.Expr) -> str:
@@ -733,12 +790,24 @@ def java_to_strftime(pattern: str, *, parsing: bool = False) -> str:
     while i < len(pattern):
         ch = pattern[i]
         if ch == "'":
-            end = pattern.find("'", i + 1)
-            if end == -1:
-                raise UnsupportedConstruct(f"date-time pattern {pattern!r} has an unterminated quote")
-            literal = pattern[i + 1 : end] if end > i + 1 else "'"
-            out.append(literal.replace("%", "%%"))
-            i = end + 1
+            if pattern.startswith("''", i):
+                out.append("'")
+                i += 2
+                continue
+            # quoted text, in which '' stands for one quote
+            i += 1
+            while True:
+                if i >= len(pattern):
+                    raise UnsupportedConstruct(f"date-time pattern {pattern!r} has an unterminated quote")
+                if pattern.startswith("''", i):
+                    out.append("'")
+                    i += 2
+                elif pattern[i] == "'":
+                    i += 1
+                    break
+                else:
+                    out.append("%%" if pattern[i] == "%" else pattern[i])
+                    i += 1
             continue
         if ch.isascii() and ch.isalpha():
             j = i
