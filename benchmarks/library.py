@@ -1,0 +1,94 @@
+"""Library-level timings, start-up excluded: everything is imported and warmed once, then each
+measurement uses a fresh session (or connection), alternating so both sides see the same noise.
+Prints one JSON object. Usage: python library.py TEXT PARQUET START END DAY_START DAY_END REPEAT"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import duckdb
+from hand_duckdb import query as hand_query
+
+import flowsql
+from flowsql.window import parse_instant
+
+# Investigations that run on the default (v2) format, for text vs Parquet.
+INVESTIGATIONS = (
+    "top_talkers",
+    "rejected_ssh_sources",
+    "port_scan_suspects",
+    "host_scan_suspects",
+    "exfiltration_suspects",
+    "log_health",
+)
+
+
+def timed(fn: Any) -> tuple[float, Any]:
+    began = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - began, out
+
+
+def hand(folder: str, start: int, end: int) -> list[list[Any]]:
+    con = duckdb.connect()
+    try:
+        return [list(r) for r in con.execute(hand_query(folder, start, end)).fetchall()]
+    finally:
+        con.close()
+
+
+def library(location: str, start: str, end: str, **options: Any) -> list[list[Any]]:
+    session = flowsql.connect(engine="duckdb", location=location, **options)
+    try:
+        return [list(r) for r in session.run("top_talkers", start=start, end=end)]
+    finally:
+        session.close()
+
+
+def investigations(location: str, start: str, end: str, **options: Any) -> int:
+    session = flowsql.connect(engine="duckdb", location=location, **options)
+    try:
+        return sum(len(session.run(name, start=start, end=end)) for name in INVESTIGATIONS)
+    finally:
+        session.close()
+
+
+def files_read(location: str, start: str, end: str) -> int:
+    session = flowsql.connect(engine="duckdb", location=location)
+    try:
+        return session.engine.files_read(session.prepare("top_talkers", start=start, end=end).sql)
+    finally:
+        session.close()
+
+
+def main() -> None:
+    text, parquet, start, end, day_start, day_end, repeat = sys.argv[1:8]
+    epoch = {s: int(parse_instant(s, "t").timestamp()) for s in (start, end)}
+    pq = {"layout": "hive", "file_format": "parquet"}
+    # Warm-up: imports, sqlglot dialects, the OS file cache; not measured.
+    hand(text, epoch[start], epoch[end])
+    library(text, start, end)
+    investigations(text, start, end)
+    investigations(parquet, start, end, **pq)
+    out: dict[str, Any] = {k: [] for k in ("hand", "flowsql", "day", "text_all", "parquet_all")}
+    for _ in range(int(repeat)):
+        seconds, hand_rows = timed(lambda: hand(text, epoch[start], epoch[end]))
+        out["hand"].append(seconds)
+        seconds, flowsql_rows = timed(lambda: library(text, start, end))
+        out["flowsql"].append(seconds)
+        out["day"].append(timed(lambda: library(text, day_start, day_end))[0])
+        out["text_all"].append(timed(lambda: investigations(text, start, end))[0])
+        out["parquet_all"].append(timed(lambda: investigations(parquet, start, end, **pq))[0])
+    out["same_rows"] = hand_rows == flowsql_rows
+    out["parquet_rows"] = library(parquet, start, end, **pq) == flowsql_rows
+    out["files_full"] = files_read(text, start, end)
+    out["files_day"] = files_read(text, day_start, day_end)
+    out["investigations"] = list(INVESTIGATIONS)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
