@@ -166,3 +166,44 @@ def test_parse_size(text: str | int, expected: int) -> None:
 def test_parse_size_refuses_nonsense(text: object) -> None:
     with pytest.raises(ConfigError, match="max scan"):
         estimate.parse_size(text)  # type: ignore[arg-type]
+
+
+# --- flowsql run --estimate / --max-scan, end to end against moto ---------------------------------
+
+
+def _run_args(*extra: str) -> list[str]:
+    return [
+        "run", "top_talkers", "--engine", "athena", "--location", f"s3://{BUCKET}/base",
+        "--accounts", A1, "--regions", "us-east-1", "--output-location", "s3://results/out/",
+        "-p", "start=2024-05-02", "-p", "end=2024-05-03", *extra,
+    ]  # fmt: skip
+
+
+def test_run_estimate_prints_and_sends_nothing(moto, workdir, flowsql_cli) -> None:
+    _put(moto.client("s3"), DAILY_AWS)
+    moto.client("s3").create_bucket(Bucket="results")
+    got = flowsql_cli(*_run_args("--estimate"))
+    assert got.code == 0, got
+    assert got.out.startswith("estimated scan: 707 bytes in 3 objects under 2 partitions")
+    assert not moto.client("athena").list_query_executions()["QueryExecutionIds"]
+
+
+def test_run_max_scan_refuses_before_athena_and_allows_below(moto, workdir, flowsql_cli) -> None:
+    _put(moto.client("s3"), DAILY_AWS)
+    moto.client("s3").create_bucket(Bucket="results")
+    refused = flowsql_cli(*_run_args("--max-scan", "0.5KB"))
+    assert refused.code == 3, refused
+    assert "707 bytes" in refused.err and "500 bytes" in refused.err
+    assert not moto.client("athena").list_query_executions()["QueryExecutionIds"]
+    allowed = flowsql_cli(*_run_args("--max-scan", "1KB"))
+    assert allowed.code == 0, allowed
+    assert len(moto.client("athena").list_query_executions()["QueryExecutionIds"]) == 1
+
+
+def test_run_max_scan_from_the_config_file(moto, workdir, flowsql_cli) -> None:
+    _put(moto.client("s3"), DAILY_AWS)
+    moto.client("s3").create_bucket(Bucket="results")
+    (workdir / ".flowsql.yaml").write_text("max_scan: 100B\n")
+    refused = flowsql_cli(*_run_args())
+    assert refused.code == 3 and "100 bytes" in refused.err, refused
+    assert not moto.client("athena").list_query_executions()["QueryExecutionIds"]

@@ -64,6 +64,18 @@ def _stderr_is_terminal() -> bool:
     help="Athena: stop the query after SECONDS [config athena.timeout_seconds].",
 )
 @click.option("-q", "--quiet", is_flag=True, default=False, help="No statistics line on stderr.")
+@click.option(
+    "--estimate",
+    "estimate_only",
+    is_flag=True,
+    default=False,
+    help="Print the bytes and dollars the query would scan on Athena (listing its partitions), then stop.",
+)
+@click.option(
+    "--max-scan",
+    metavar="SIZE",
+    help="Athena: refuse to run above this estimated scan, e.g. 10GB or 1TiB [config max_scan].",
+)
 @pass_context
 def run(
     ctx: Any,
@@ -76,6 +88,8 @@ def run(
     skip_bad_files: bool,
     timeout: float | None,
     quiet: bool,
+    estimate_only: bool,
+    max_scan: str | None,
 ) -> None:
     """Run investigation NAME and print its rows.
 
@@ -104,6 +118,14 @@ def run(
     )
     try:
         rendered = session.prepare(name, **values)
+        limit = max_scan or (ctx.config.max_scan if engine_name == "athena" else None)
+        if estimate_only or limit:
+            from flowsql.estimate import check_scan
+
+            found = check_scan(session.spec, rendered.window, settings, limit, estimate_only)
+            if estimate_only and found is not None:
+                click.echo(found.summary())
+                return
         rows = session.execute(rendered.sql)
     finally:
         if progress is not None:
