@@ -191,7 +191,19 @@ def _environment() -> Any:
     from flowsql import templates
 
     # The one environment, with block tags leaving their lines in place so positions match the file.
-    return templates.environment().overlay(trim_blocks=False, lstrip_blocks=False)
+    env = templates.environment().overlay(trim_blocks=False, lstrip_blocks=False)
+    env.filters = {**env.filters, "safe": _refuse_safe}
+    return env
+
+
+_REFUSED_FILTERS = ("safe", "join")
+
+
+def _refuse_safe(*_args: Any, **_kwargs: Any) -> str:
+    # `|safe` would let a parameter value through as SQL text.
+    from flowsql.macros import MacroError
+
+    raise MacroError("the safe filter is not available in investigations: values are always literals")
 
 
 def _source(template: str, header_lines: int) -> str:
@@ -289,7 +301,8 @@ def load_file(path: str | Path, *, source: str = "user", overrides: bool = False
     try:
         meta = _yaml_load(header)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # Where the broken construct starts is nearer the mistake than where the parser gave up.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise fail(
             f"the metadata header is not valid YAML: {problem}", line=mark.line + 1 if mark else 1
@@ -372,6 +385,13 @@ def _check_template(inv: Investigation, header: str, fail: Any) -> None:
     except jinja2.TemplateSyntaxError as exc:
         raise fail(f"template syntax: {exc.message}", line=exc.lineno) from None
     used = meta.find_undeclared_variables(ast) - set(env.globals)
+    for node in ast.find_all(nodes.Filter):
+        if node.name in _REFUSED_FILTERS:
+            raise fail(
+                f"the {node.name} filter is not available in investigations: values are always rendered "
+                "as SQL literals (a list renders as (a, b))",
+                line=node.lineno,
+            )
 
     def first_use(name: str) -> int | None:
         lines = [n.lineno for n in ast.find_all(nodes.Name) if n.name == name and n.ctx == "load"]

@@ -116,7 +116,7 @@ def test_hyphenated_field_names_become_columns(tmp_path: Path) -> None:
         ),
         (lambda t: t.replace("default: 10, min: 1", "default: 10, min: 1, mn: 2"), 10, "did you mean min?"),
         (lambda t: t.replace("-- fields: [srcaddr,", "-- fields: [src addr,"), 7, "not a valid name"),
-        (lambda t: t.replace("-- title: A test investigation", "-- title: [unclosed"), 3, "not valid YAML"),
+        (lambda t: t.replace("-- title: A test investigation", "-- title: [unclosed"), 2, "not valid YAML"),
         (lambda t: t.replace("AND dstport = {{ port }}", "AND dstport = 22"), 9, "port is declared but"),
         (lambda t: t.replace("LIMIT {{ limit }}", "LIMIT {{ limt }}"), 19, "'limt', which is not a declared"),
         (lambda t: t.replace("AND log_status = 'OK'", "AND start >= {{ start }}"), 15, "in_window()"),
@@ -382,3 +382,18 @@ def test_is_private_covers_exactly_rfc1918_and_ula_and_ignores_dash() -> None:
     assert len(nots) == 1 and {c.expression.this.this.name for c in nots[0].find_all(exp.ArrayContains)} == {
         "dstaddr"
     }
+
+
+@pytest.mark.parametrize("expression", ["{{ port|safe }}", "{{ [port]|join(',') }}"])
+def test_filters_that_would_splice_text_are_refused_at_load(tmp_path: Path, expression: str) -> None:
+    text = (HEADER.format(name="q") + BODY).replace("{{ port }}", expression)
+    with pytest.raises(QueryDefinitionError) as err:
+        library.load_file(write(tmp_path, "q", text))
+    assert err.value.line == 16 and "filter is not available" in str(err.value)
+
+
+def test_a_comment_right_below_the_header_is_part_of_it(tmp_path: Path) -> None:
+    text = HEADER.format(name="q") + "-- just a note\n" + BODY
+    with pytest.raises(QueryDefinitionError) as err:
+        library.load_file(write(tmp_path, "q", text))
+    assert err.value.line == 12 and "not valid YAML" in str(err.value)

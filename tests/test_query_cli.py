@@ -189,7 +189,7 @@ def test_validate_a_user_folder_with_a_broken_query_fails_with_line_and_column(
         in lines
     )
     assert any(
-        line.startswith(f"{folder / 'bad_yaml.sql'}:3: the metadata header is not valid YAML")
+        line.startswith(f"{folder / 'bad_yaml.sql'}:2: the metadata header is not valid YAML")
         for line in lines
     )
     assert lines[-1] == "2 investigations checked, 2 problems"
