@@ -11,12 +11,22 @@
 -- that. Where a large argument is used more than once it is bound once with a one-element
 -- list_transform (DuckDB's only "let"), which keeps binding fast.
 
--- IPv4 dotted quad -> 0 .. 2^32-1, NULL when s is not one.
+-- True when s is an IPv4 dotted quad.
+CREATE OR REPLACE MACRO flowsql_is_ipv4_text(s) AS (
+    regexp_full_match(s, '((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])')
+);
+
+-- IPv4 dotted quad -> 0 .. 2^32-1, NULL when s is not one (one string_split: split_part is slow).
 CREATE OR REPLACE MACRO flowsql_ipv4(s) AS (
-    CASE WHEN regexp_full_match(s, '((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])')
-    THEN (CAST(split_part(s, '.', 1) AS UBIGINT) << 24) + (CAST(split_part(s, '.', 2) AS UBIGINT) << 16)
-        + (CAST(split_part(s, '.', 3) AS UBIGINT) << 8) + CAST(split_part(s, '.', 4) AS UBIGINT)
+    CASE WHEN flowsql_is_ipv4_text(s) THEN list_transform([string_split(s, '.')], lambda p:
+        (CAST(p[1] AS UBIGINT) << 24) + (CAST(p[2] AS UBIGINT) << 16) + (CAST(p[3] AS UBIGINT) << 8)
+        + CAST(p[4] AS UBIGINT))[1]
     END
+);
+
+-- false for a valid IPv4 text, Trino's cast error otherwise.
+CREATE OR REPLACE MACRO flowsql_ipv4_outside(s) AS (
+    CASE WHEN flowsql_is_ipv4_text(s) THEN false ELSE error('Cannot cast value to IPADDRESS: ' || s) END
 );
 
 -- An IPv6 text with a dotted IPv4 tail rewritten as two hex groups; NULL when the tail is not IPv4.
@@ -74,13 +84,14 @@ CREATE OR REPLACE MACRO flowsql_is_ipv4_value(v) AS (
     v >> CAST(32 AS UHUGEINT) = CAST(65535 AS UHUGEINT)
 );
 
--- contains(<literal IPv4 CIDR>, CAST(s AS IPADDRESS)), network pre-shifted by the translator:
--- high = network >> shift, shift = 32 - prefix length. The dotted-quad fast path avoids 128-bit work.
-CREATE OR REPLACE MACRO flowsql_in_net4(s, high, shift) AS (
+-- contains(<literal IPv4 CIDR>, CAST(s AS IPADDRESS)). The translator passes a regular expression
+-- matching exactly the dotted quads inside the network, so the common case is one regex test and
+-- no arithmetic; high = network >> shift, shift = 32 - prefix serve addresses written as IPv6.
+CREATE OR REPLACE MACRO flowsql_in_net4(s, pattern, high, shift) AS (
     CASE
         WHEN s IS NULL THEN NULL
-        WHEN NOT contains(s, ':')
-            THEN coalesce(flowsql_ipv4(s), error('Cannot cast value to IPADDRESS: ' || s)) >> shift = high
+        WHEN regexp_full_match(s, pattern) THEN true
+        WHEN NOT contains(s, ':') THEN flowsql_ipv4_outside(s)
         ELSE list_transform([flowsql_ip(s)], lambda v: flowsql_is_ipv4_value(v)
             AND (CAST(v & CAST(4294967295 AS UHUGEINT) AS UBIGINT) >> shift) = high)[1]
     END
@@ -90,8 +101,7 @@ CREATE OR REPLACE MACRO flowsql_in_net4(s, high, shift) AS (
 CREATE OR REPLACE MACRO flowsql_in_net6(s, high, shift) AS (
     CASE
         WHEN s IS NULL THEN NULL
-        WHEN NOT contains(s, ':')
-            THEN coalesce(flowsql_ipv4(s), error('Cannot cast value to IPADDRESS: ' || s)) IS NULL
+        WHEN NOT contains(s, ':') THEN flowsql_ipv4_outside(s)
         ELSE list_transform([flowsql_ip(s)], lambda v: NOT flowsql_is_ipv4_value(v)
             AND v >> CAST(shift AS UHUGEINT) = CAST(high AS UHUGEINT))[1]
     END

@@ -362,7 +362,10 @@ class _Rewriter:
         if isinstance(network, exp.Literal) and network.is_string:
             is_v4, high, shift = _parse_cidr(network.this)
             if is_v4:
-                return self.fn("flowsql_in_net4", text, exp.Literal.number(high), exp.Literal.number(shift))
+                pattern = exp.Literal.string(_ipv4_network_regex(high, shift))
+                return self.fn(
+                    "flowsql_in_net4", text, pattern, exp.Literal.number(high), exp.Literal.number(shift)
+                )
             if shift == 128:
                 return exp.Not(this=self.fn("flowsql_is_ipv4_value", self.fn("flowsql_ip", text)))
             return self.fn("flowsql_in_net6", text, exp.Literal.string(str(high)), exp.Literal.number(shift))
@@ -730,6 +733,27 @@ def _ip_value(text: str) -> int:
     if address.version == 4:
         return int(address) + 0xFFFF00000000
     return int(address)
+
+
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+
+
+def _ipv4_network_regex(high: int, shift: int) -> str:
+    """A regular expression matching exactly the dotted quads (no leading zeros) in the network."""
+    network = high << shift
+    octets = [(network >> (24 - 8 * i)) & 255 for i in range(4)]
+    prefix = 32 - shift
+    parts = []
+    for i, octet in enumerate(octets):
+        bits = min(max(prefix - 8 * i, 0), 8)  # network bits inside this octet
+        if bits == 8:
+            parts.append(str(octet))
+        elif bits == 0:
+            parts.append(_OCTET)
+        else:
+            values = range(octet, octet + (1 << (8 - bits)))
+            parts.append("(" + "|".join(str(v) for v in values) + ")")
+    return r"\.".join(parts)
 
 
 def _parse_cidr(cidr: str) -> tuple[bool, int, int]:
