@@ -12,9 +12,9 @@
 -- category: troubleshooting
 -- fields: [interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end, action, log_status]
 -- params:
---   src: {type: ip, help: the client address}
---   dst: {type: ip, help: the server address}
---   port: {type: port, help: the server port}
+--   src: {type: ip, example: 10.0.1.20, help: the client address}
+--   dst: {type: ip, example: 10.0.2.30, help: the server address}
+--   port: {type: port, example: 5432, help: the server port}
 -- columns: [direction, interface_id, protocol, action, flows, packets, bytes, first_seen, last_seen]
 WITH flows AS (
   SELECT

@@ -9,8 +9,8 @@
 -- category: troubleshooting
 -- fields: [interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end, action, log_status]
 -- params:
---   ip_a: {type: ip, help: one address}
---   ip_b: {type: ip, help: the other address}
+--   ip_a: {type: ip, example: 10.0.1.20, help: one address}
+--   ip_b: {type: ip, example: 10.0.2.30, help: the other address}
 --   limit: {type: int, default: 500, min: 1, max: 100000, help: how many records to return}
 -- columns: [start_time, end_time, interface_id, srcaddr, srcport, dstaddr, dstport, protocol, action, packets, bytes]
 SELECT

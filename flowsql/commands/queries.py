@@ -144,6 +144,9 @@ def show(ctx: Context, name: str, queries: tuple[str, ...]) -> None:
         "parameters:",
         *_param_lines(inv),
         "",
+        "example:    flowsql run "
+        + " ".join([inv.name, *(f"-p {n}={v}" for n, v in inv.example_params().items())]),
+        "",
         "fields:     " + ", ".join(inv.fields),
         "columns:    " + ", ".join(inv.columns),
         "",
