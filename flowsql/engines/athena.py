@@ -226,7 +226,11 @@ class AthenaEngine:
             ) from None
 
     def _read_rows(self, cursor: Any) -> tuple[list[str], list[Sequence[Any]], str]:
-        """Small results from the first GetQueryResults page; large ones from the result CSV."""
+        """Small results from the first GetQueryResults page; large ones from the result CSV.
+
+        PyAthena has fetched the first page (999 rows after the header) inside execute(); asking
+        for a full page more tells "that was all" from "there is more" with public API, at the cost
+        of one extra page for large results. Those are then read in one GET of the result file."""
         description = cursor.description or []
         columns = [d[0] for d in description]
         types = [str(d[1]) for d in description]
@@ -236,7 +240,7 @@ class AthenaEngine:
         location = cursor.output_location
         if location:
             rows = self._read_result_file(location, types)
-            if rows is not None:
+            if rows is not None and len(rows) >= len(first):
                 return columns, rows, "s3"
         return columns, first + cursor.fetchall(), "GetQueryResults"
 
