@@ -104,7 +104,7 @@ def test_show_prints_description_parameters_and_template(workdir: Path, flowsql_
     assert "available:  yes" in out
     param_lines = {
         line.split()[0]: line.split()
-        for line in out.split("parameters:")[1].split("fields:")[0].splitlines()
+        for line in out.split("parameters:")[1].split("example:")[0].splitlines()
         if line.strip()
     }
     assert set(param_lines) == {"start", "end", "port", "limit"}
