@@ -1,6 +1,7 @@
 """Library-level timings, start-up excluded: everything is imported and warmed once, then each
 measurement uses a fresh session (or connection), alternating so both sides see the same noise.
-Prints one JSON object. Usage: python library.py TEXT PARQUET START END DAY_START DAY_END REPEAT"""
+Prints one JSON object.
+Usage: python library.py TEXT PARQUET START END DAY_START DAY_END REPEAT [INVESTIGATION,...]"""
 
 from __future__ import annotations
 
@@ -48,10 +49,10 @@ def library(location: str, start: str, end: str, **options: Any) -> list[list[An
         session.close()
 
 
-def investigations(location: str, start: str, end: str, **options: Any) -> int:
+def investigations(location: str, start: str, end: str, names: list[str], **options: Any) -> int:
     session = flowsql.connect(engine="duckdb", location=location, **options)
     try:
-        return sum(len(session.run(name, start=start, end=end)) for name in INVESTIGATIONS)
+        return sum(len(session.run(name, start=start, end=end)) for name in names)
     finally:
         session.close()
 
@@ -66,13 +67,14 @@ def files_read(location: str, start: str, end: str) -> int:
 
 def main() -> None:
     text, parquet, start, end, day_start, day_end, repeat = sys.argv[1:8]
+    names = sys.argv[8].split(",") if len(sys.argv) > 8 else list(INVESTIGATIONS)
     epoch = {s: int(parse_instant(s, "t").timestamp()) for s in (start, end)}
     pq = {"layout": "hive", "file_format": "parquet"}
     # Warm-up: imports, sqlglot dialects, the OS file cache; not measured.
     hand(text, epoch[start], epoch[end])
     library(text, start, end)
-    investigations(text, start, end)
-    investigations(parquet, start, end, **pq)
+    investigations(text, start, end, names)
+    investigations(parquet, start, end, names, **pq)
     out: dict[str, Any] = {k: [] for k in ("hand", "flowsql", "day", "text_all", "parquet_all")}
     for _ in range(int(repeat)):
         seconds, hand_rows = timed(lambda: hand(text, epoch[start], epoch[end]))
@@ -80,13 +82,13 @@ def main() -> None:
         seconds, flowsql_rows = timed(lambda: library(text, start, end))
         out["flowsql"].append(seconds)
         out["day"].append(timed(lambda: library(text, day_start, day_end))[0])
-        out["text_all"].append(timed(lambda: investigations(text, start, end))[0])
-        out["parquet_all"].append(timed(lambda: investigations(parquet, start, end, **pq))[0])
+        out["text_all"].append(timed(lambda: investigations(text, start, end, names))[0])
+        out["parquet_all"].append(timed(lambda: investigations(parquet, start, end, names, **pq))[0])
     out["same_rows"] = hand_rows == flowsql_rows
     out["parquet_rows"] = library(parquet, start, end, **pq) == flowsql_rows
     out["files_full"] = files_read(text, start, end)
     out["files_day"] = files_read(text, day_start, day_end)
-    out["investigations"] = list(INVESTIGATIONS)
+    out["investigations"] = names
     print(json.dumps(out))
 
 

@@ -50,10 +50,18 @@ class Sizes:
     runs: int
     reader_runs: int
     library_repeat: int
+    investigations: str = ""  # comma-separated; empty: library.py's own list
 
 
 FULL = Sizes(records=2_100_000, files_per_day=3, runs=5, reader_runs=3, library_repeat=3)
-QUICK = Sizes(records=30_000, files_per_day=3, runs=2, reader_runs=1, library_repeat=1)
+QUICK = Sizes(
+    records=30_000,
+    files_per_day=3,
+    runs=2,
+    reader_runs=1,
+    library_repeat=1,
+    investigations="top_talkers,rejected_ssh_sources",
+)
 
 
 def epoch(day: str) -> int:
@@ -346,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                 run_once(contender)
             done = subprocess.run(
                 [py, str(HERE / "library.py"), str(text), str(parquet), START, END, DAY_START, DAY_END,
-                 str(sizes.library_repeat)],
+                 str(sizes.library_repeat), *([sizes.investigations] if sizes.investigations else [])],
                 capture_output=True, text=True, check=False, cwd=HERE,
             )  # fmt: skip
             if done.returncode != 0:
@@ -379,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         raw = {c.name: c.times for c in contenders.values()} | {"library": library}
         args.json.write_text(json.dumps(raw, indent=1))
+    wrong = [line for line in lines if "answer differs" in line.figure]
+    if args.quick:
+        print("\n(quick mode: a smoke run; the targets are meant for the full reference set)")
+        return 1 if wrong else 0
     return 0 if all(line.verdict != "FAIL" for line in lines) else 1
 
 
@@ -443,6 +455,12 @@ def table(
     for name in ("hand", "loop", "pandas", "reader"):
         if name in c and c[name].rows is not None and c[name].rows != reference:
             lines.append(Line(f"{name}: answer differs from flowsql's", "", "same rows", "", "FAIL"))
+    if not all(lib["same_rows"]):
+        lines.append(
+            Line("library: answer differs from the hand-written query's", "", "same rows", "", "FAIL")
+        )
+    if not all(lib["parquet_rows"]):
+        lines.append(Line("Parquet copy: answer differs from the text's", "", "same rows", "", "FAIL"))
     engine, hand = lmed("flowsql"), lmed("hand")
     lines.append(
         Line(
@@ -450,7 +468,7 @@ def table(
             f"{seconds(engine)} vs {seconds(hand)}",
             "within 10%",
             f"{engine / hand:.2f}×",
-            check(engine <= 1.10 * hand and all(lib["same_rows"])),
+            check(engine <= 1.10 * hand),
         )
     )
     day = lmed("day")
@@ -481,7 +499,7 @@ def table(
             f"{seconds(parquet_all)} vs {seconds(text_all)}",
             "≥ 5× faster",
             f"{text_all / parquet_all:.1f}×",
-            check(text_all >= 5 * parquet_all and all(lib["parquet_rows"])),
+            check(text_all >= 5 * parquet_all),
         )
     )
     lines.append(
