@@ -127,27 +127,31 @@ def generate(
 
     first = _epoch(first_day)
     last = _epoch(last_day + timedelta(days=1))
-    rng = random.Random(seed)
+    # One stream per purpose, so the network (addresses, ids) depends on the seed alone and not
+    # on how many records or days were asked for.
+    def rng(*purpose: object) -> random.Random:
+        return random.Random(":".join(map(str, (seed, *purpose))))
+
     per_day = files_per_day or min(288, max(24, math.ceil(records / days / RECORDS_PER_FILE)))
     if not 1 <= per_day <= 288:
         raise ConfigError(f"files_per_day must be 1-288, got {files_per_day}")
-    slots = _active_slots(rng, first, days, per_day)
+    slots = _active_slots(rng("slots"), first, days, per_day)
 
     worlds = [
-        sw.World(account, region, index, rng)
+        sw.World(account, region, index, rng("world", account, region))
         for index, (account, region) in enumerate(itertools.product(accounts, regions))
     ]
-    clock = sw.Clock(rng, slots, first, last)
-    explicit, incidents = sw.plant(worlds[0], rng, clock, records)
+    clock = sw.Clock(rng("clock"), slots, first, last)
+    explicit, incidents = sw.plant(worlds[0], rng("plant"), clock, records)
     for row in explicit:
         row["_world"] = 0
     templates: list[tuple[int, sw.Template]] = []
     for index, world in enumerate(worlds):
-        own = sw.templates(world, rng, sw.excluded_by_incidents(world))
+        own = sw.templates(world, rng("templates", index), sw.excluded_by_incidents(world))
         templates.extend((index, t) for t in own)
         per_midnight = min(200, max(2, records // (days * 288 * len(worlds))))
         midnights = iter(range(first + 86400, last + 1, 86400))
-        for row in sw.crossing_records(own, rng, midnights, per_midnight):
+        for row in sw.crossing_records(own, rng("midnight", index), midnights, per_midnight):
             row["_world"] = index
             explicit.append(row)
     background = max(0, records - len(explicit))

@@ -529,6 +529,11 @@ def plant(
     w = world
     rows: list[dict[str, Any]] = []
     acct, region = w.account, w.region
+    # Everything that names an incident is drawn first, so it does not depend on the scale.
+    ports = rng.sample(range(1, 10000), 1000)
+    hosts = rng.sample(w.unused_v4, 80)
+    exposers = [public_ipv4(rng) for _ in range(5)]
+    bpa_source = public_ipv4(rng)
 
     def summary(kind: str, text: str, recs: list[dict[str, Any]], **kw: Any) -> Planted:
         rows.extend(recs)
@@ -559,7 +564,6 @@ def plant(
     # A vertical port scan: one address, one web server, 1,000 ports in ten minutes.
     scan_source = "45.155.205.233"
     web3 = w.role("web3")
-    ports = rng.sample(range(1, 10000), 1000)
     begin = clock.at(0.55)
     recs = []
     for port in ports:
@@ -573,7 +577,6 @@ def plant(
 
     # Lateral movement: a compromised app host sweeps the app subnets for SMB (port 445).
     app3 = w.role("app3")
-    hosts = rng.sample(w.unused_v4, 80)
     begin = clock.at(0.62)
     recs = []
     for host in hosts:
@@ -617,7 +620,6 @@ def plant(
     )  # fmt: skip
 
     # Public exposure: MySQL on db2 accepts connections from the internet.
-    exposers = [public_ipv4(rng) for _ in range(5)]
     begin = clock.at(0.45)
     recs = []
     for n in range(30):
@@ -644,7 +646,6 @@ def plant(
     )  # fmt: skip
 
     # VPC Block Public Access rejects an internet client of web2 (reject-reason BPA).
-    bpa_source = public_ipv4(rng)
     web2 = w.role("web2")
     begin = clock.at(0.4)
     recs = []
