@@ -70,6 +70,7 @@ class DuckDBEngine:
         self._inventory: Inventory | None = None
         self._skipped: dict[str, str] = {}
         self._translated: dict[str, str] = {}
+        self._macros: set[str] = set()
 
     # --- public -----------------------------------------------------------------------------
 
@@ -139,8 +140,6 @@ class DuckDBEngine:
         if self._con is None:
             import duckdb
 
-            from flowsql.engines.translate import MACROS
-
             config: dict[str, Any] = {}
             if self.threads:
                 config["threads"] = int(self.threads)
@@ -148,8 +147,8 @@ class DuckDBEngine:
             # Athena's session zone is UTC; DuckDB's follows the machine unless told (ICU is loaded
             # only after connect, so this cannot go in `config`).
             con.execute("SET TimeZone = 'UTC'")
-            con.execute(MACROS)
             self._con = con
+        if self._inventory is None:
             self._build_views()
         return self._con
 
@@ -260,7 +259,14 @@ class DuckDBEngine:
     def _run(self, statement: str) -> duckdb.DuckDBPyConnection:
         import duckdb
 
+        from flowsql.engines.translate import macros_needed
+
         con = self._connection()
+        # Only the macros this statement calls: creating all of them costs more than most queries' setup.
+        for name, create in macros_needed(statement).items():
+            if name not in self._macros:
+                con.execute(create)
+                self._macros.add(name)
         while True:
             try:
                 return con.execute(statement)

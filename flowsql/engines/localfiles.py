@@ -9,6 +9,7 @@ import os
 import re
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flowsql.errors import LocationError, LogFormatError
 from flowsql.fields import parse_header
@@ -123,10 +124,16 @@ def read_header(path: str) -> str:
     except UnicodeDecodeError:
         raise Unreadable("first line is not a flow-log header (binary data)") from None
     try:
-        parse_header(header, "first line")
+        header_columns(header)
     except LogFormatError as err:
         raise Unreadable(f"first line is not a flow-log header: {err.message}") from None
     return header
+
+
+@lru_cache(maxsize=256)
+def header_columns(header: str) -> tuple[str, ...]:
+    """Column names of a header line (parsed once per distinct header: thousands of files share one)."""
+    return tuple(f.column for f in parse_header(header, "first line"))
 
 
 def group_text_files(paths: list[str]) -> Inventory:
@@ -139,7 +146,7 @@ def group_text_files(paths: list[str]) -> Inventory:
         except Unreadable as err:
             inventory.bad[path] = str(err)
             continue
-        columns = tuple(f.column for f in parse_header(header))
+        columns = header_columns(header)
         by_header.setdefault(columns, []).append(path)
     inventory.groups = [FileGroup(columns, tuple(files)) for columns, files in by_header.items()]
     return inventory
