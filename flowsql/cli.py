@@ -130,7 +130,10 @@ from flowsql.commands import queries, run, sample, speed, table  # noqa: E402, F
 def main(argv: list[str] | None = None) -> None:
     """Entry point: any FlowsqlError becomes one message on stderr and a non-zero exit."""
     try:
-        cli.main(args=argv, prog_name="flowsql", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="flowsql", standalone_mode=False)
+        # Outside standalone mode click returns ctx.exit(n)'s status instead of exiting with it.
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
     except FlowsqlError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
