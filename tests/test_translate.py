@@ -52,8 +52,14 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
 
 
 def value(con: duckdb.DuckDBPyConnection, expression: str) -> Any:
-    """One value: `expression` may end in its own FROM clause."""
-    head, sep, source = expression.partition(" FROM ")
+    """One value: `expression` may end in its own FROM clause (a FROM outside parentheses)."""
+    head, sep, source = expression, "", ""
+    depth = 0
+    for i, ch in enumerate(expression):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and expression.startswith(" FROM ", i):
+            head, sep, source = expression[:i], " FROM ", expression[i + 6 :]
+            break
     rows = run(con, f"SELECT {head} AS v{sep}{source}")
     assert len(rows) == 1
     return rows[0][0]
@@ -266,6 +272,17 @@ def at(*parts: int) -> datetime:
         ("to_iso8601(from_unixtime(0))", "1970-01-01T00:00:00.000Z"),
         ("to_iso8601(DATE '2024-05-01')", "2024-05-01"),
         ("to_iso8601(date_parse('2024-05-01 13:45', '%Y-%m-%d %H:%i'))", "2024-05-01T13:45:00.000"),
+        ("extract(hour FROM from_unixtime(1714568709))", 13),  # 2024-05-01 13:05:09
+        ("minute(from_unixtime(1714568709))", 5),
+        ("second(from_unixtime(1714568709))", 9),
+        ("day(from_unixtime(1714568709))", 1),
+        ("month(from_unixtime(1714568709))", 5),
+        ("year(from_unixtime(1714568709))", 2024),
+        ("quarter(from_unixtime(1714568709))", 2),
+        ("day_of_year(from_unixtime(1714568709))", 122),
+        ("date(from_unixtime(1714568709))", date(2024, 5, 1)),
+        ("CAST(from_unixtime(1714607999) AS date)", date(2024, 5, 1)),  # 23:59:59 UTC is still May 1
+        ("date_format(from_unixtime(1714568709), '%W %M %e, %r')", "Wednesday May 1, 01:05:09 PM"),
     ],
 )
 def test_dates(con: duckdb.DuckDBPyConnection, expression: str, expected: Any) -> None:
@@ -330,6 +347,12 @@ def test_java_patterns() -> None:
         ("round(-2.5e0)", -3.0),
         ("abs(-3)", 3),
         ("starts_with('abc', 'ab')", True),
+        ("trim('  a  ')", "a"),
+        ("replace('a.b.c', '.', '-')", "a-b-c"),
+        ("array_join(ARRAY['a', NULL, 'b'], ',')", "a,b"),  # NULL elements are skipped
+        ("array_join(ARRAY['a', NULL], ',', 'x')", "a,x"),
+        ("reverse('abc')", "cba"),
+        ("upper('a')", "A"),
     ],
 )
 def test_strings(con: duckdb.DuckDBPyConnection, expression: str, expected: Any) -> None:
@@ -339,6 +362,31 @@ def test_strings(con: duckdb.DuckDBPyConnection, expression: str, expected: Any)
 def test_substr_with_non_positive_start_is_refused() -> None:
     with pytest.raises(UnsupportedConstruct, match="substr"):
         to_duckdb("SELECT substr('hello', -2) AS v")
+
+
+def test_aggregates_passed_through(con: duckdb.DuckDBPyConnection) -> None:
+    rows = run(
+        con,
+        f"SELECT avg(bytes) AS a, min(srcaddr) AS lo, max(dstport) AS hi, bool_and(bytes > 50) AS every, "
+        f"bool_or(action = 'REJECT') AS some, count(DISTINCT action) AS d, stddev_pop(packets) AS sd "
+        f"FROM {TABLE}",
+    )
+    # bytes 700, 9000, 100 (NULL skipped); packets 3, 10, 1 -> population sd sqrt(62/3 - (14/3)^2)
+    ((avg, lo, hi, every, some, distinct, sd),) = rows
+    assert avg == pytest.approx(9800 / 3)
+    assert (lo, hi, every, some, distinct) == ("10.0.0.5", 51000, True, True, 2)
+    assert sd == pytest.approx(((3**2 + 10**2 + 1**2) / 3 - (14 / 3) ** 2) ** 0.5)
+
+
+def test_order_by_puts_nulls_last_both_ways(con: duckdb.DuckDBPyConnection) -> None:
+    # Trino sorts NULLs last for ASC and for DESC
+    assert [r[0] for r in run(con, f"SELECT bytes FROM {TABLE} ORDER BY bytes")] == [100, 700, 9000, None]
+    assert [r[0] for r in run(con, f"SELECT bytes FROM {TABLE} ORDER BY bytes DESC")] == [
+        9000,
+        700,
+        100,
+        None,
+    ]
 
 
 def test_sequence_and_unnest(con: duckdb.DuckDBPyConnection) -> None:
@@ -444,6 +492,15 @@ def test_ipaddress_as_a_value_is_refused() -> None:
         ("SELECT approx_percentile(bytes, packets, 0.5) AS p FROM " + TABLE, "weight"),
         ("SELECT max_by(srcaddr, bytes, 2) AS m FROM " + TABLE, "count"),
         ("SELECT date_diff('fortnight', from_unixtime(0), from_unixtime(1)) AS d", "fortnight"),
+        ("SELECT strpos('abcb', 'b', 2) AS p", "strpos"),
+        ("SELECT split('a.b.c', '.', 2) AS s", "split"),
+        ("SELECT avg(1.5) AS a", "DECIMAL"),
+        ("SELECT 'port ' || dstport AS s FROM " + TABLE, "varchar"),
+        ("SELECT concat(srcaddr, dstport) AS s FROM " + TABLE, "varchar"),
+        ("SELECT transform(ARRAY[1], x -> x + 1) AS t", "transform"),
+        ("SELECT from_unixtime(0) AT TIME ZONE 'Europe/Paris' AS t", "AT TIME ZONE"),
+        ("SELECT parse_datetime('2024-05-01 +0200', 'yyyy-MM-dd Z') AS t", "'Z'"),
+        ("SELECT from_iso8601_timestamp('2024-05-01T00:00:00+02:00') AS t", "from_iso8601_timestamp"),
     ],
 )
 def test_refusals_name_the_construct(sql: str, named: str) -> None:

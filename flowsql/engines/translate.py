@@ -68,7 +68,7 @@ def to_duckdb(sql: str, *, schema: Schema | None = None) -> str:
     constructs whose meaning depends on them (integer division, for one) are refused.
     """
     from sqlglot import exp, parse
-    from sqlglot.errors import OptimizeError, ParseError
+    from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, UnsupportedError
 
     try:
         statements = [s for s in parse(sql, read="athena") if s is not None]
@@ -89,7 +89,12 @@ def to_duckdb(sql: str, *, schema: Schema | None = None) -> str:
     except OptimizeError as err:
         raise ValidationError(f"the query does not match the table: {err}") from None
     _Rewriter().run(tree)
-    return tree.sql(dialect="duckdb")
+    try:
+        # Any argument sqlglot's DuckDB generator would drop (strpos's instance, split's limit, ...)
+        # is an error rather than a silently different query.
+        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as err:
+        raise UnsupportedConstruct(f"no faithful DuckDB translation: {err}") from None
 
 
 def _typed(tree: exp.Expr, schema: Schema | None) -> exp.Expr:
@@ -202,13 +207,13 @@ class _Rewriter:
         # and needs nothing more.
         self.as_is: frozenset[type] = frozenset(
             {
-                x.And, x.Or, x.Exists, x.Array, x.Extract,
+                x.And, x.Or, x.Exists, x.Array,
                 x.Count, x.Avg, x.Min, x.Max, x.AnyValue, x.ArrayAgg, x.Stddev, x.StddevSamp,
                 x.StddevPop, x.Variance, x.VariancePop, x.LogicalAnd, x.LogicalOr,
                 x.Coalesce, x.Nullif, x.If, x.Case, x.Greatest, x.Least, x.Abs, x.Round, x.Floor,
                 x.Ceil, x.Sqrt, x.Lower, x.Upper, x.Length, x.StrPosition, x.Concat, x.Reverse,
                 x.StartsWith, x.RegexpLike, x.Replace, x.Trim, x.Split, x.ArrayToString,
-                x.ArraySize, x.GenerateSeries, x.Unnest, x.Explode,
+                x.ArraySize, x.GenerateSeries, x.Unnest,
                 x.UnixToTime, x.TimeToUnix, x.TimestampTrunc, x.DateTrunc, x.DateAdd,
                 x.Hour, x.Minute, x.Second, x.Day, x.DayOfMonth, x.Month, x.Year, x.Quarter,
                 x.DayOfWeekIso, x.DayOfYear, x.Date, x.CurrentTimestamp, x.CurrentDate,
@@ -251,6 +256,13 @@ class _Rewriter:
             x.UnixToTime: self.from_unixtime,
             x.DateAdd: self.date_add,
             x.Window: self.window,
+            x.StrPosition: self.strpos,
+            x.Extract: self.extract,
+            x.AtTimeZone: self.at_time_zone,
+            x.Split: self.split,
+            x.Avg: self.avg,
+            x.DPipe: self.concat,
+            x.Concat: self.concat,
         }
         # Trino functions sqlglot does not model, passed through under the same name.
         self.anonymous_as_is = frozenset({"histogram"})
@@ -488,6 +500,15 @@ class _Rewriter:
             return exp.cast(trunc, exp.DType.DATE)
         return None
 
+    def extract(self, node: exp.Extract) -> exp.Expr:
+        # Every TIMESTAMP WITH TIME ZONE flowsql lets through is in UTC (zone-changing functions are
+        # refused), the session zone, so DuckDB's date_part reads the same fields as Trino's extract.
+        unit = node.this.name.lower()
+        return self.fn("date_part", self.exp.Literal.string(unit), node.expression)
+
+    def at_time_zone(self, node: exp.Expr) -> exp.Expr:
+        raise UnsupportedConstruct("AT TIME ZONE (flowsql's local engine keeps every timestamp in UTC)")
+
     def date_add(self, node: exp.DateAdd) -> exp.Expr | None:
         exp = self.exp
         unit = node.args.get("unit")
@@ -569,6 +590,36 @@ class _Rewriter:
             exp.Literal.string(_java_replacement(replacement.this)),
             exp.Literal.string("g"),
         )
+
+    def strpos(self, node: exp.StrPosition) -> exp.Expr | None:
+        if node.args.get("occurrence") is not None or node.args.get("position") is not None:
+            raise UnsupportedConstruct("strpos() with an instance argument")
+        return None
+
+    def split(self, node: exp.Split) -> exp.Expr | None:
+        if node.args.get("limit") is not None:
+            raise UnsupportedConstruct("split() with a limit argument")
+        return None
+
+    def avg(self, node: exp.Avg) -> exp.Expr | None:
+        exp = self.exp
+        if _is(node.this, *exp.DataType.REAL_TYPES) and not _is(node.this, *exp.DataType.FLOAT_TYPES):
+            # Trino's avg of a DECIMAL is a DECIMAL rounded to its scale; DuckDB's is a double.
+            raise UnsupportedConstruct("avg() of a DECIMAL value", hint="write avg(CAST(x AS double))")
+        return None
+
+    def concat(self, node: exp.Expr) -> exp.Expr | None:
+        # Trino concatenates varchar (or arrays) only; DuckDB would turn numbers into text silently.
+        exp = self.exp
+        operands = node.expressions if isinstance(node, exp.Concat) else [node.this, node.expression]
+        for operand in operands:
+            if _is(operand, *exp.DataType.NUMERIC_TYPES, *exp.DataType.TEMPORAL_TYPES, exp.DType.BOOLEAN):
+                raise UnsupportedConstruct(
+                    f"concatenating a {_kind(operand)} ({operand.sql('athena')}): "
+                    "Athena concatenates varchar only",
+                    hint="CAST(x AS varchar) first",
+                )
+        return None
 
     def split_part(self, node: exp.SplitPart) -> exp.Expr:
         return self.fn("flowsql_split_part", node.this, node.args["delimiter"], node.args["part_index"])
@@ -836,8 +887,9 @@ _PARSE_RUNS: dict[str, str] = {
     "yyyy": "%Y", "yy": "%y", "M": "%m", "MM": "%m", "MMM": "%b", "MMMM": "%B",
     "d": "%d", "dd": "%d", "H": "%H", "HH": "%H", "h": "%I", "hh": "%I",
     "m": "%M", "mm": "%M", "s": "%S", "ss": "%S", "SSS": "%g", "SSSSSS": "%f", "a": "%p",
-    "E": "%a", "EEE": "%a", "EEEE": "%A", "Z": "%z", "ZZ": "%z",
+    "E": "%a", "EEE": "%a", "EEEE": "%A",
 }  # fmt: skip
+# Zone letters are not parsed: a parsed zone would make a timestamp whose fields differ from UTC's.
 
 
 def java_to_strftime(pattern: str, *, parsing: bool = False) -> str:
