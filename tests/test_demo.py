@@ -1,0 +1,96 @@
+"""`flowsql demo`, the README's first command: it runs through the real entry point, needs no AWS,
+finishes well under a minute, and reports the incidents that were planted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from flowsql.results import format_bytes
+from flowsql.sample import generate
+
+pytest.importorskip("flowsql.engines.duckdb")
+
+
+def _demo(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWSQL_")}
+    # Any AWS call would go here and fail: the demo must not need one.
+    env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+    began = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "flowsql", "demo", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=cwd,
+        env=env,
+        check=False,
+    )
+    return proc, time.perf_counter() - began
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The incidents the demo plants: the same seed, records and days give the same incidents."""
+    return generate(tmp_path_factory.mktemp("reference"), records=20_000).incidents
+
+
+def test_demo_finds_every_planted_incident(tmp_path: Path, planted: object) -> None:
+    # a config file in the working directory must not change what the demo shows
+    (tmp_path / ".flowsql.yaml").write_text("engine: athena\ntable:\n  log_format: '${version} ${srcaddr}'\n")
+    proc, seconds = _demo(cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    inc = planted
+    assert seconds < 60, f"the demo took {seconds:.1f}s"
+    assert "Traceback" not in proc.stderr
+    ssh = inc.ssh_brute_force
+    assert f"{ssh.source} made {ssh.records:,} rejected SSH attempts against 3 hosts" in out
+    scan = inc.port_scan
+    assert f"{scan.source} probed {scan.ports:,} ports on 1 host" in out
+    sweep = inc.host_scan
+    assert f"{sweep.source} tried {len(sweep.targets)} addresses on port 445 (SMB)" in out
+    exfil = inc.exfiltration
+    assert f"{exfil.source} sent {format_bytes(exfil.bytes)} to {exfil.targets[0]}:443" in out
+    blocked = inc.blocked_port
+    assert f"request REJECT at {blocked.interfaces[1]} ({blocked.targets[0]}'s interface)" in out
+    assert f"request ACCEPT at {blocked.interfaces[0]} ({blocked.source}'s interface)" in out
+    exposed = inc.public_exposure
+    assert f"MySQL on {exposed.targets[0]}:3306 accepted" in out and "from 5 internet addresses" in out
+    assert f"{inc.skipdata.interfaces[0]} lost records {inc.skipdata.records} times (SKIPDATA)" in out
+    assert f"{inc.nodata.interfaces[0]} had no traffic at all" in out
+    assert "no AWS account used" in out
+    # the temporary sample is gone afterwards
+    assert "(temporary)" in out
+    where = next(line for line in out.splitlines() if line.strip().startswith("to "))
+    assert not Path(where.split()[1]).exists()
+
+
+def test_demo_keeps_its_logs_in_a_given_folder_and_can_run_again(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    proc, _ = _demo("--dir", str(folder), "--records", "5000", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    files = sorted(folder.rglob("*.log.gz"))
+    assert files
+    yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
+    assert any(yesterday.strftime("%Y/%m/%d") in str(p) for p in files)
+    assert "flowsql run top_talkers --location" in proc.stdout
+    again, _ = _demo("--dir", str(folder), "--records", "5000", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sorted(folder.rglob("*.log.gz")) == files
+
+
+def test_demo_refuses_a_folder_holding_other_flow_logs(tmp_path: Path) -> None:
+    theirs = tmp_path / "AWSLogs" / "123456789012" / "vpcflowlogs" / "keep.log.gz"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_bytes(b"not ours")
+    proc, _ = _demo("--dir", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "did not write" in proc.stderr and "Traceback" not in proc.stderr
+    assert theirs.read_bytes() == b"not ours"
