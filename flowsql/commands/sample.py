@@ -141,6 +141,8 @@ def demo_command(folder: str | None, records: int) -> None:
         echo(f"  to {target}{'' if folder else ' (temporary)'}, in the exact S3 layout and file naming")
         echo("  planted: SSH brute force, a port scan, a host sweep, exfiltration, a blocked database")
         echo("  port, MySQL open to the internet, an idle interface and lost records. Let's find them.")
+        start, end = sample.window.start.date(), sample.window.end.date()
+        echo(f"  Every step runs over the whole sample: -p start={start} -p end={end}.")
         echo("")
         session = demo.connect(sample)
         try:
@@ -150,7 +152,6 @@ def demo_command(folder: str | None, records: int) -> None:
             session.close()
         echo(f"done in {time.perf_counter() - began:.1f}s on DuckDB, no AWS account used.")
         if folder:
-            start, end = sample.window.start.date(), sample.window.end.date()
             echo("explore further:")
             echo("  flowsql list")
             echo(f"  flowsql run top_talkers {table_options_text(sample.spec)} -p start={start} -p end={end}")
