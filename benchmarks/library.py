@@ -16,13 +16,14 @@ from hand_duckdb import query as hand_query
 import flowsql
 from flowsql.window import parse_instant
 
-# Investigations that run on the default (v2) format, for text vs Parquet.
+# Investigations that run on the default (v2) format, for text vs Parquet. exfiltration_suspects and
+# the other IP-range investigations are left out while their CIDR macros, not the reading, dominate.
 INVESTIGATIONS = (
     "top_talkers",
     "rejected_ssh_sources",
     "port_scan_suspects",
     "host_scan_suspects",
-    "exfiltration_suspects",
+    "sensitive_port_rejects",
     "log_health",
 )
 
@@ -73,8 +74,7 @@ def main() -> None:
     # Warm-up: imports, sqlglot dialects, the OS file cache; not measured.
     hand(text, epoch[start], epoch[end])
     library(text, start, end)
-    investigations(text, start, end, names)
-    investigations(parquet, start, end, names, **pq)
+    library(parquet, start, end, **pq)
     out: dict[str, Any] = {k: [] for k in ("hand", "flowsql", "day", "text_all", "parquet_all")}
     for _ in range(int(repeat)):
         seconds, hand_rows = timed(lambda: hand(text, epoch[start], epoch[end]))

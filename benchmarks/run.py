@@ -53,7 +53,7 @@ class Sizes:
     investigations: str = ""  # comma-separated; empty: library.py's own list
 
 
-FULL = Sizes(records=2_100_000, files_per_day=3, runs=5, reader_runs=3, library_repeat=3)
+FULL = Sizes(records=2_100_000, files_per_day=3, runs=5, reader_runs=3, library_repeat=1)
 QUICK = Sizes(
     records=30_000,
     files_per_day=3,
