@@ -4,6 +4,7 @@ Trino's documented semantics (not from this code), and every refusal names its c
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -108,10 +109,34 @@ def test_division_by_zero_is_an_error_like_trino(con: duckdb.DuckDBPyConnection)
         value(con, "1 / 0")
 
 
-def test_decimal_division_is_refused() -> None:
-    # Trino: 10 / 3.0 = 3.3 (rounded to scale 1); DuckDB would answer 3.333...
-    with pytest.raises(UnsupportedConstruct, match="DECIMAL"):
-        to_duckdb(f"SELECT bytes / 1024.0 AS kb FROM {TABLE}", schema=SCHEMA)
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # Trino: scale max(scale a, scale b), quotient rounded half away from zero at that scale
+        ("10 / 3.0", Decimal("3.3")),
+        ("1.5 / 2", Decimal("0.8")),  # 0.75
+        ("-1.5 / 2", Decimal("-0.8")),
+        ("1.00 / 3", Decimal("0.33")),
+        ("2 / 3.000", Decimal("0.667")),
+        ("1.25 / 0.5", Decimal("2.50")),
+        ("CAST(7 AS decimal(10, 2)) / CAST(2 AS decimal(5, 1))", Decimal("3.50")),
+    ],
+)
+def test_decimal_division(con: duckdb.DuckDBPyConnection, expression: str, expected: Decimal) -> None:
+    got = value(con, expression)
+    assert (
+        isinstance(got, Decimal)
+        and got == expected
+        and got.as_tuple().exponent == expected.as_tuple().exponent
+    )
+
+
+def test_decimal_division_over_columns(con: duckdb.DuckDBPyConnection) -> None:
+    # 700 / 1024 = 0.68359375, 9000 / 1024 = 8.7890625, 100 / 1024 = 0.09765625 -> one decimal
+    assert column(con, "bytes / 1024.0") == [Decimal("0.7"), Decimal("8.8"), Decimal("0.1"), None]
+    assert run(con, f"SELECT sum(bytes) / 1024.0 AS kb FROM {TABLE}") == [(Decimal("9.6"),)]  # 9.5703125
+    with pytest.raises(duckdb.Error, match=r"(?i)division by zero"):
+        value(con, "1 / 0.0")
 
 
 def test_division_of_unknown_types_is_refused() -> None:
@@ -495,6 +520,7 @@ def test_ipaddress_as_a_value_is_refused() -> None:
         ("SELECT strpos('abcb', 'b', 2) AS p", "strpos"),
         ("SELECT split('a.b.c', '.', 2) AS s", "split"),
         ("SELECT avg(1.5) AS a", "DECIMAL"),
+        ("SELECT 7.5 % 2 AS m", "%"),
         ("SELECT 'port ' || dstport AS s FROM " + TABLE, "varchar"),
         ("SELECT concat(srcaddr, dstport) AS s FROM " + TABLE, "varchar"),
         ("SELECT transform(ARRAY[1], x -> x + 1) AS t", "transform"),

@@ -169,3 +169,8 @@ CREATE OR REPLACE MACRO flowsql_regexp_extract(s, pattern, grp) AS (
 CREATE OR REPLACE MACRO flowsql_split_part(s, delim, n) AS (
     CASE WHEN n <= len(string_split(s, delim)) THEN split_part(s, delim, n) END
 );
+
+-- Trino's decimal division on unscaled values: n / d rounded half away from zero (divideRoundUp).
+CREATE OR REPLACE MACRO flowsql_div_half_up(n, d) AS (
+    n // d + CASE WHEN 2 * abs(n % d) >= abs(d) THEN sign(n) * sign(d) ELSE 0 END
+);

@@ -275,7 +275,8 @@ class _Rewriter:
             if handler is not None:
                 new = handler(node)
                 if new is not None and new is not node:
-                    new.type = node.type
+                    if not new.meta.get("flowsql_typed"):
+                        new.type = node.type
                     node.replace(new)
                 continue
             if isinstance(node, self.exp.Func) and type(node) not in self.as_is:
@@ -360,16 +361,49 @@ class _Rewriter:
             return exp.IntDiv(this=left, expression=right)
         if _is(left, *floats) or _is(right, *floats):
             return None
-        if _is(left, *exp.DataType.REAL_TYPES) or _is(right, *exp.DataType.REAL_TYPES):
-            raise UnsupportedConstruct(
-                f"division involving a DECIMAL value ({node.sql('athena')}): Trino rounds the quotient "
-                "to the operands' decimal scale, DuckDB returns a double",
-                hint="write CAST(x AS double) / y (or divide integers)",
-            )
+        shapes = (_decimal_shape(left), _decimal_shape(right))
+        if _is(left, exp.DType.DECIMAL) or _is(right, exp.DType.DECIMAL):
+            if shapes[0] is None or shapes[1] is None:
+                raise UnsupportedConstruct(
+                    f"division of a DECIMAL by an operand of unknown precision ({node.sql('athena')})"
+                )
+            return self.decimal_div(left, right, shapes[0], shapes[1])
         raise UnsupportedConstruct(
             f"division of operands of unknown type ({node.sql('athena')}: {_kind(left)} / {_kind(right)})",
             hint="cast an operand to double or bigint so the kind of division is explicit",
         )
+
+    def decimal_div(
+        self, left: exp.Expr, right: exp.Expr, a: tuple[int, int], b: tuple[int, int]
+    ) -> exp.Expr:
+        """Trino's DECIMAL division: scale max(a, b), quotient rounded half up at that scale (DuckDB
+        would divide in double precision). Done on unscaled HUGEINT values, then scaled back exactly."""
+        exp = self.exp
+        (p1, s1), (_, s2) = a, b
+        scale = max(s1, s2)
+        precision = min(38, p1 + s2 + max(s2 - s1, 0))
+        hugeint = exp.DataType.build("HUGEINT", dialect="duckdb")
+
+        def unscaled(value: exp.Expr, value_scale: int, extra: int) -> exp.Expr:
+            scaled = exp.Mul(
+                this=exp.paren(value, copy=False), expression=exp.Literal.number(10**value_scale)
+            )
+            cast = exp.cast(scaled if value_scale else value, hugeint)
+            if extra:
+                return exp.Mul(this=cast, expression=exp.cast(exp.Literal.number(10**extra), hugeint))
+            return cast
+
+        quotient = self.fn("flowsql_div_half_up", unscaled(left, s1, scale - s1 + s2), unscaled(right, s2, 0))
+        whole = exp.cast(quotient, exp.DataType.build("DECIMAL(38, 0)"))
+        if scale:
+            step = exp.cast(
+                exp.Literal.string(f"1e-{scale}"), exp.DataType.build(f"DECIMAL({scale + 1}, {scale})")
+            )
+            whole = exp.Mul(this=whole, expression=step)
+        result = exp.cast(whole, exp.DataType.build(f"DECIMAL({precision}, {scale})"))
+        result.type = exp.DataType.build(f"DECIMAL({precision}, {scale})")
+        result.meta["flowsql_typed"] = True
+        return result
 
     def mod(self, node: exp.Mod) -> exp.Expr | None:
         exp = self.exp
@@ -786,6 +820,24 @@ _LITERAL_CHECKS = {
 _DATE_UNITS = frozenset(
     {"millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year"}
 )
+
+
+_INTEGER_DIGITS = {"TINYINT": 3, "SMALLINT": 5, "INT": 10, "BIGINT": 19}
+
+
+def _decimal_shape(node: exp.Expr) -> tuple[int, int] | None:
+    """(precision, scale) of an integer or DECIMAL operand as Trino coerces it for decimal arithmetic."""
+    from sqlglot import exp
+
+    kind = node.type
+    if kind is None:
+        return None
+    if kind.this.name in _INTEGER_DIGITS:
+        return _INTEGER_DIGITS[kind.this.name], 0
+    if kind.is_type(exp.DType.DECIMAL) and len(kind.expressions) == 2:
+        precision, scale = (int(e.this.name) for e in kind.expressions)
+        return precision, scale
+    return None
 
 
 def _duck_type(target: exp.DataType) -> exp.DataType:
