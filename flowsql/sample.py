@@ -127,6 +127,7 @@ def generate(
 
     first = _epoch(first_day)
     last = _epoch(last_day + timedelta(days=1))
+
     # One stream per purpose, so the network (addresses, ids) depends on the seed alone and not
     # on how many records or days were asked for.
     def rng(*purpose: object) -> random.Random:
@@ -157,7 +158,7 @@ def generate(
     background = max(0, records - len(explicit))
 
     with tempfile.TemporaryDirectory(prefix="flowsql-sample-") as tmp:
-        con = _connect()
+        con = _connect(Path(tmp))
         try:
             _stage(con, Path(tmp), templates, explicit, slots)
             _expand(con, background, seed, first)
@@ -237,10 +238,11 @@ def _active_slots(rng: random.Random, first: int, days: int, per_day: int) -> li
 # --- DuckDB ----------------------------------------------------------------------------------
 
 
-def _connect() -> Any:
+def _connect(tmp: Path) -> Any:
     import duckdb
 
-    con = duckdb.connect(config={"threads": 2})
+    # Sorting millions of wide rows would otherwise hold them all in memory: let DuckDB spill.
+    con = duckdb.connect(config={"threads": 2, "memory_limit": "1GB", "temp_directory": str(tmp / "spill")})
     con.execute("SET preserve_insertion_order = true")
     return con
 
@@ -426,7 +428,7 @@ def _write_text(con: Any, spec: TableSpec, tmp: Path, seed: int, groups: list[tu
             body = b"".join(itertools.islice(source, count))
             files.append(path)
             pending.append(pool.submit(save, path, body))
-            if len(pending) > 16:  # keep memory bounded: wait for the oldest
+            if len(pending) > 4:  # keep memory bounded: wait for the oldest
                 pending.pop(0).result()
         for job in pending:
             job.result()
