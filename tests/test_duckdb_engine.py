@@ -141,6 +141,12 @@ def expected_row(record: Record, spec: TableSpec) -> tuple[Any, ...]:
     return tuple(values)
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Translations cached in the test's own folder, not the user's cache."""
+    monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "flowsql-cache"))
+
+
 LAYOUTS = [("aws", False), ("aws", True), ("hive", False), ("hive", True)]
 
 

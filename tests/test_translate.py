@@ -570,3 +570,39 @@ def test_partition_predicate_passes_through_unchanged() -> None:
     assert not list(where.find_all(exp.Func)) or all(
         isinstance(f, (exp.And, exp.Or)) for f in where.find_all(exp.Func)
     )
+
+
+# --- the translation cache ---------------------------------------------------------------------------
+
+
+def test_translations_are_cached_on_disk(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowsql.engines import translate
+
+    monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path))
+    sql = f"SELECT sum(bytes) / count(*) AS a FROM {TABLE}"
+    first = translate.cached_to_duckdb(sql, schema=SCHEMA)
+    assert first == to_duckdb(sql, schema=SCHEMA)
+    assert len(list((tmp_path / "duckdb-sql").glob("*.sql"))) == 1
+
+    def no_translation(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("translated again")
+
+    monkeypatch.setattr(translate, "to_duckdb", no_translation)
+    assert translate.cached_to_duckdb(sql, schema=SCHEMA) == first
+    # another schema (or SQL) is another entry
+    with pytest.raises(AssertionError, match="again"):
+        translate.cached_to_duckdb(sql, schema={SPEC.database: {SPEC.table: {"bytes": "double"}}})
+    # an empty FLOWSQL_CACHE_DIR turns the cache off
+    monkeypatch.setenv("FLOWSQL_CACHE_DIR", "")
+    with pytest.raises(AssertionError, match="again"):
+        translate.cached_to_duckdb(sql, schema=SCHEMA)
+
+
+def test_refusals_are_not_cached(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowsql.engines import translate
+
+    monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path))
+    for _ in range(2):
+        with pytest.raises(UnsupportedConstruct):
+            translate.cached_to_duckdb("SELECT map_agg(1, 2) AS m")
+    assert not list(tmp_path.rglob("*.sql"))

@@ -113,9 +113,10 @@ class DuckDBEngine:
         """The DuckDB statement for `sql` (cached: a statement is parsed once per engine)."""
         statement = self._translated.get(sql)
         if statement is None:
-            from flowsql.engines.translate import to_duckdb
+            from flowsql.engines.translate import cached_to_duckdb
 
-            statement = to_duckdb(sql, schema={self.spec.database: {self.spec.table: self.spec.schema()}})
+            schema = {self.spec.database: {self.spec.table: self.spec.schema()}}
+            statement = cached_to_duckdb(sql, schema=schema)
             self._translated[sql] = statement
         return statement
 
