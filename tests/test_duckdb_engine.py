@@ -461,3 +461,16 @@ def test_translation_errors_surface_before_reading(tmp_path: Path) -> None:
     spec = TableSpec(location=str(tmp_path / "nothing-here"))
     with pytest.raises(UnsupportedConstruct, match="map_agg"):
         DuckDBEngine(spec).execute(f"SELECT map_agg(srcaddr, bytes) AS m FROM {spec.qualified_name}")
+
+
+def test_no_progress_bar_on_stdout(tmp_path: Path) -> None:
+    # DuckDB would draw its progress bar on stdout, mixed into JSON or CSV output, for long queries.
+    spec = TableSpec(location=str(tmp_path))
+    write_logs(spec, make_records(5))
+    with DuckDBEngine(spec) as engine:
+        engine.execute(f"SELECT count(*) AS n FROM {spec.qualified_name}")
+        assert engine._con is not None
+        (setting,) = engine._con.execute("SELECT current_setting('enable_progress_bar')").fetchone() or (
+            None,
+        )
+    assert setting is False

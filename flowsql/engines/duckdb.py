@@ -148,6 +148,8 @@ class DuckDBEngine:
             # Athena's session zone is UTC; DuckDB's follows the machine unless told (ICU is loaded
             # only after connect, so this cannot go in `config`).
             con.execute("SET TimeZone = 'UTC'")
+            # DuckDB draws its progress bar on stdout, which is where rows go (JSON, CSV).
+            con.execute("SET enable_progress_bar = false")
             self._con = con
         if self._inventory is None:
             self._build_views()
