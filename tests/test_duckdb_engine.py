@@ -474,3 +474,22 @@ def test_no_progress_bar_on_stdout(tmp_path: Path) -> None:
             None,
         )
     assert setting is False
+
+
+def test_query_errors_are_query_failed_not_bad_files(tmp_path: Path) -> None:
+    from flowsql.errors import QueryFailed
+
+    spec = TableSpec(location=str(tmp_path))
+    write_logs(spec, make_records(30))
+    with DuckDBEngine(spec) as engine:
+        with pytest.raises(QueryFailed, match="Cannot cast") as caught:
+            engine.execute(
+                f"SELECT CAST(srcaddr AS integer) AS n FROM {spec.qualified_name} WHERE log_status = 'OK'"
+            )
+        assert caught.value.statement  # the DuckDB statement, for the error block
+        with pytest.raises(QueryFailed, match=r"(?i)division by zero"):
+            engine.execute(f"SELECT bytes / (packets - packets) AS x FROM {spec.qualified_name}")
+        assert engine.files_skipped == []
+    # closed, the engine can be used again (it reconnects and rebuilds its views)
+    assert engine.execute(f"SELECT count(*) AS n FROM {spec.qualified_name}")[0].n == 30
+    engine.close()

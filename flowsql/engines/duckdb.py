@@ -78,9 +78,7 @@ class DuckDBEngine:
         """Run one validated Athena statement; rows come back as plain Python values."""
         started = time.perf_counter()
         statement = self.translate(sql)
-        cursor = self._run(statement)
-        description = cursor.description or []
-        rows = cursor.fetchall()
+        description, rows = self._run(statement)
         columns = [d[0] for d in description]
         rows = _utc_timestamps(rows, [str(d[1]) for d in description])
         stats = Stats(
@@ -98,7 +96,7 @@ class DuckDBEngine:
         con.execute("CALL truncate_duckdb_logs()")
         con.execute("CALL enable_logging('FileSystem')")
         try:
-            self._run(statement).fetchall()
+            self._run(statement)
             opened = con.execute(
                 "SELECT DISTINCT json_extract_string(message, '$.path') FROM duckdb_logs "
                 "WHERE type = 'FileSystem' AND json_extract_string(message, '$.op') = 'OPEN'"
@@ -128,6 +126,8 @@ class DuckDBEngine:
         if self._con is not None:
             self._con.close()
             self._con = None
+            self._inventory = None
+            self._macros = set()
 
     def __enter__(self) -> DuckDBEngine:
         return self
@@ -259,7 +259,9 @@ class DuckDBEngine:
 
     # --- running and bad files ---------------------------------------------------------------
 
-    def _run(self, statement: str) -> duckdb.DuckDBPyConnection:
+    def _run(self, statement: str) -> tuple[list[Any], list[tuple[Any, ...]]]:
+        """Description and rows of `statement`; a file DuckDB cannot read stops it (BadFile) or, with
+        skip_bad_files, is taken out of the view and the statement runs again."""
         import duckdb
 
         from flowsql.engines.translate import macros_needed
@@ -272,7 +274,8 @@ class DuckDBEngine:
                 self._macros.add(name)
         while True:
             try:
-                return con.execute(statement)
+                cursor = con.execute(statement)
+                return list(cursor.description or []), cursor.fetchall()
             except duckdb.Error as err:
                 message = str(err)
                 path = self._culprit(message)
