@@ -553,6 +553,10 @@ def test_output_reads_the_same_table_and_keeps_aliases() -> None:
     assert [s.alias_or_name for s in tree.selects] == ["srcaddr", "total"]
 
 
+def test_an_unqualified_table_is_the_schemas_table(con: duckdb.DuckDBPyConnection) -> None:
+    assert run(con, f"SELECT count(*) AS n FROM {SPEC.table}") == [(4,)]
+
+
 def test_partition_predicate_passes_through_unchanged() -> None:
     # The shape TableSpec.partition_predicate emits must reach DuckDB as plain comparisons on the
     # partition columns (that is what prunes files).

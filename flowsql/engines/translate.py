@@ -5,7 +5,7 @@ shared/reference/engines.md). The statement is parsed in Athena's dialect, quali
 the table's schema (division, SUM, casts and to_iso8601 depend on operand types), then every node is
 checked against the list of functions whose DuckDB translation is known to match Trino; the ones that
 need it are rewritten, bottom-up, each by a small function below. The SQL macros they call live in
-macros.sql and are created on the DuckDB connection by the engine (MACROS).
+macros.sql; the engine creates the ones a statement needs (macros_needed).
 """
 
 from __future__ import annotations
@@ -171,9 +171,13 @@ def _typed(tree: exp.Expr, schema: Schema | None) -> exp.Expr:
     from sqlglot.optimizer.qualify import qualify
 
     if schema:
+        # An unqualified table name means the table in the schema's (only) database, as on Athena
+        # with that database selected.
+        databases = list(schema)
         tree = qualify(
             tree,
             schema=dict(schema),  # type: ignore[arg-type]
+            db=databases[0] if len(databases) == 1 else None,
             dialect="athena",
             validate_qualify_columns=False,
             identify=True,
