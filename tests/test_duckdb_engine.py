@@ -437,6 +437,24 @@ def test_empty_or_wrong_locations_are_clear_errors(tmp_path: Path) -> None:
         DuckDBEngine(TableSpec(location="s3://bucket/logs/"))
 
 
+def test_parquet_files_of_different_formats(tmp_path: Path) -> None:
+    spec = TableSpec(
+        location=str(tmp_path), file_format="parquet", fields=tuple(flowfields.lookup(n) for n in V5)
+    )
+    old, new = make_records(40, seed=4), make_records(40, seed=5)
+    write_logs(spec, old, names=DEFAULT, tag="old")
+    paths = write_logs(spec, new, names=V5, tag="new")
+    # hidden and underscore files (half-written copies) are not flow logs, as on Athena
+    Path(paths[0]).with_name("_" + Path(paths[0]).name).write_bytes(b"partial")
+    Path(paths[0]).with_name("." + Path(paths[0]).name).write_bytes(b"partial")
+    with DuckDBEngine(spec) as engine:
+        rows = engine.execute(f"SELECT * FROM {spec.qualified_name}")
+    expected = [expected_row({k: v for k, v in r.items() if k in DEFAULT}, spec) for r in old]
+    expected += [expected_row(r, spec) for r in new]
+    assert Counter(rows) == Counter(expected)
+    assert rows.stats.files_skipped == []
+
+
 def test_views_and_file_groups_are_built_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from flowsql.engines import localfiles
 

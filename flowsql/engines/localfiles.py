@@ -58,6 +58,8 @@ def find_files(spec: TableSpec) -> list[str]:
     misplaced = other_suffix = 0
     for folder, _dirs, names in os.walk(logs):
         for name in names:
+            if name.startswith((".", "_")):
+                continue  # hidden or in-progress files, which Athena skips too
             path = os.path.join(folder, name)
             posix = path.replace(os.sep, "/")
             if not name.endswith(suffix):
