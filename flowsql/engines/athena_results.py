@@ -78,6 +78,11 @@ class UtcConverter(DefaultTypeConverter):
         for name in ("timestamp", "timestamp with time zone"):
             base = self.get(name)
             self.set(name, lambda text, base=base: _as_utc(base(text or None)))
+        # Athena's text reader keeps a flow log's '-' (no value) as a string where DuckDB's
+        # reader yields NULL: map it to None so both engines return the same rows.
+        for name in ("varchar", "string", "char"):
+            base = self.get(name)
+            self.set(name, lambda text, base=base: None if text == "-" else base(text))
 
 
 def convert_rows(
