@@ -1,7 +1,7 @@
 """Library-level timings, start-up excluded: everything is imported and warmed once, then each
 measurement uses a fresh session (or connection), alternating so both sides see the same noise.
 Prints one JSON object.
-Usage: python library.py TEXT PARQUET START END DAY_START DAY_END REPEAT [INVESTIGATION,...]"""
+Usage: python library.py TEXT PARQUET START END DAY_START DAY_END PAIRS [INVESTIGATION,...]"""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def files_read(location: str, start: str, end: str) -> int:
 
 
 def main() -> None:
-    text, parquet, start, end, day_start, day_end, repeat = sys.argv[1:8]
+    text, parquet, start, end, day_start, day_end, pairs = sys.argv[1:8]
     names = sys.argv[8].split(",") if len(sys.argv) > 8 else list(INVESTIGATIONS)
     epoch = {s: int(parse_instant(s, "t").timestamp()) for s in (start, end)}
     pq = {"layout": "hive", "file_format": "parquet"}
@@ -76,14 +76,22 @@ def main() -> None:
     library(text, start, end)
     library(parquet, start, end, **pq)
     out: dict[str, Any] = {k: [] for k in ("hand", "flowsql", "day", "text_all", "parquet_all")}
-    for _ in range(int(repeat)):
-        seconds, hand_rows = timed(lambda: hand(text, epoch[start], epoch[end]))
-        out["hand"].append(seconds)
-        seconds, flowsql_rows = timed(lambda: library(text, start, end))
-        out["flowsql"].append(seconds)
+    for pair in range(int(pairs)):
+        # Alternate who goes first, so neither always inherits the other's cache state.
+        steps = [
+            ("hand", lambda: hand(text, epoch[start], epoch[end])),
+            ("flowsql", lambda: library(text, start, end)),
+        ]
+        for key, fn in steps if pair % 2 == 0 else steps[::-1]:
+            seconds, rows = timed(fn)
+            out[key].append(seconds)
+            if key == "hand":
+                hand_rows = rows
+            else:
+                flowsql_rows = rows
         out["day"].append(timed(lambda: library(text, day_start, day_end))[0])
-        out["text_all"].append(timed(lambda: investigations(text, start, end, names))[0])
-        out["parquet_all"].append(timed(lambda: investigations(parquet, start, end, names, **pq))[0])
+    out["text_all"].append(timed(lambda: investigations(text, start, end, names))[0])
+    out["parquet_all"].append(timed(lambda: investigations(parquet, start, end, names, **pq))[0])
     out["same_rows"] = hand_rows == flowsql_rows
     out["parquet_rows"] = library(parquet, start, end, **pq) == flowsql_rows
     out["files_full"] = files_read(text, start, end)
