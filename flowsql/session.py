@@ -23,6 +23,7 @@ from flowsql.config import AthenaSettings, Config
 from flowsql.errors import ConfigError
 from flowsql.results import Rows
 from flowsql.table import TableSpec
+from flowsql.window import TimeWindow
 
 if TYPE_CHECKING:
     from flowsql.engines import Engine
@@ -138,7 +139,8 @@ class Session:
 
     def run(self, name: str, /, **params: Any) -> Rows:
         """Run an investigation; `start`/`end` bound the time window (default: the last 24 hours)."""
-        return self.execute(self.prepare(name, **params).sql)
+        rendered = self.prepare(name, **params)
+        return self.execute(rendered.sql, window=rendered.window)
 
     def sql(self, text: str) -> Rows:
         """Run ad-hoc Athena SQL against the table, after the same checks as an investigation
@@ -148,9 +150,9 @@ class Session:
         tree = validate.validate_query(text, self.spec, require_window=False)
         return self.execute(validate.regenerate(tree))
 
-    def execute(self, sql: str) -> Rows:
-        """Send already validated Athena SQL to the engine."""
-        return self.engine.execute(sql)
+    def execute(self, sql: str, *, window: TimeWindow | None = None) -> Rows:
+        """Send already validated Athena SQL to the engine; `window` as the rendering bounded it."""
+        return self.engine.execute(sql, window=window)
 
     # --- lifetime --------------------------------------------------------------------------------
 

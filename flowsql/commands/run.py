@@ -126,7 +126,7 @@ def run(
             if estimate_only and found is not None:
                 click.echo(found.summary())
                 return
-        rows = session.execute(rendered.sql)
+        rows = session.execute(rendered.sql, window=rendered.window)
     finally:
         if progress is not None:
             progress.clear()

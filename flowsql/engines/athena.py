@@ -22,6 +22,7 @@ from flowsql.config import AthenaSettings
 from flowsql.errors import ConfigError, EngineError, QueryFailed
 from flowsql.results import Rows, Stats
 from flowsql.table import TableSpec
+from flowsql.window import TimeWindow
 
 PAGE_SIZE = 1000  # GetQueryResults' maximum page
 THROTTLE_ATTEMPTS = 8
@@ -134,8 +135,9 @@ class AthenaEngine:
 
     # --- running ------------------------------------------------------------------------------
 
-    def execute(self, sql: str) -> Rows:
-        """Run one statement; typed Rows with execution id, bytes scanned and cost in .stats."""
+    def execute(self, sql: str, *, window: TimeWindow | None = None) -> Rows:
+        """Run one statement; typed Rows with execution id, bytes scanned and cost in .stats.
+        The window needs no use here: the partition predicate in `sql` bounds Athena's scan."""
         from pyathena.error import DatabaseError, OperationalError
 
         started = time.monotonic()

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from flowsql.engines import localfiles
 from flowsql.engines.localfiles import FileGroup, Inventory
 from flowsql.errors import BadFile, LocationError, QueryFailed
 from flowsql.results import Rows, Stats
-from flowsql.table import FileFormat, TableSpec
+from flowsql.table import PARTITION_PAD, FileFormat, TableSpec
+from flowsql.window import TimeWindow
 
 if TYPE_CHECKING:
     import duckdb
@@ -34,6 +35,11 @@ _REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"too small to be a Parquet file|No magic bytes found"), "not a Parquet file"),
 )
+
+
+# AWS names each file after the 5-minute window holding its records' end times.
+_FILE_TIME = re.compile(r"_(\d{8}T\d{4})Z_[^/]*$")
+_FILE_SLOT = timedelta(minutes=5)
 
 
 def duckdb_type(athena_type: str) -> str:
@@ -71,14 +77,20 @@ class DuckDBEngine:
         self._skipped: dict[str, str] = {}
         self._translated: dict[str, str] = {}
         self._macros: set[str] = set()
+        # The files the view reads: all of them, or those a query's time window can need.
+        self._subset: frozenset[str] | None = None
 
     # --- public -----------------------------------------------------------------------------
 
-    def execute(self, sql: str) -> Rows:
-        """Run one validated Athena statement; rows come back as plain Python values."""
+    def execute(self, sql: str, *, window: TimeWindow | None = None) -> Rows:
+        """Run one validated Athena statement; rows come back as plain Python values.
+
+        `window` is the time window every read of the table in `sql` is bounded to (as rendered
+        investigations are): then only files whose name's time can hold such records are read. With
+        daily partitions that saves reading a whole extra day for a window's last 15 minutes."""
         started = time.perf_counter()
         statement = self.translate(sql)
-        description, rows = self._run(statement)
+        description, rows = self._run(statement, window)
         columns = [d[0] for d in description]
         rows = _utc_timestamps(rows, [str(d[1]) for d in description])
         stats = Stats(
@@ -89,14 +101,14 @@ class DuckDBEngine:
         )
         return Rows(columns, rows, stats)
 
-    def files_read(self, sql: str) -> int:
+    def files_read(self, sql: str, *, window: TimeWindow | None = None) -> int:
         """How many data files DuckDB opens to answer `sql` (pruned files are never opened)."""
         statement = self.translate(sql)
         con = self._connection()
         con.execute("CALL truncate_duckdb_logs()")
         con.execute("CALL enable_logging('FileSystem')")
         try:
-            self._run(statement)
+            self._run(statement, window)
             opened = con.execute(
                 "SELECT DISTINCT json_extract_string(message, '$.path') FROM duckdb_logs "
                 "WHERE type = 'FileSystem' AND json_extract_string(message, '$.op') = 'OPEN'"
@@ -128,6 +140,7 @@ class DuckDBEngine:
             self._con = None
             self._inventory = None
             self._macros = set()
+            self._subset = None
 
     def __enter__(self) -> DuckDBEngine:
         return self
@@ -167,10 +180,36 @@ class DuckDBEngine:
         self._inventory = inventory
         self._create_view()
 
+    def _window_files(self, window: TimeWindow | None) -> frozenset[str] | None:
+        """The files that can hold records starting in the window, judged by their names: a file's
+        time T covers end times [T, T+5 min), and a record ends at most 10 minutes after it starts.
+        A file named otherwise is always kept."""
+        if window is None or self._inventory is None:
+            return None
+        low = (window.start - _FILE_SLOT).strftime("%Y%m%dT%H%M")
+        high = (window.end + PARTITION_PAD).strftime("%Y%m%dT%H%M")
+        keep = []
+        for path in self._inventory.paths:
+            stamp = _FILE_TIME.search(path)
+            if stamp is None or low <= stamp.group(1) <= high:
+                keep.append(path)
+        return frozenset(keep)
+
+    def _use_files(self, subset: frozenset[str] | None) -> None:
+        if subset != self._subset:
+            self._subset = subset
+            self._create_view()
+
     def _create_view(self) -> None:
         assert self._con is not None and self._inventory is not None
         spec = self.spec
-        branches = [self._branch(g) for g in self._inventory.groups if g.paths]
+        groups = self._inventory.groups
+        if self._subset is not None:
+            chosen = self._subset
+            groups = [
+                FileGroup(g.columns, tuple(p for p in g.paths if p in chosen), g.source_names) for g in groups
+            ]
+        branches = [self._branch(g) for g in groups if g.paths]
         if not branches:
             types = spec.column_types()
             empty = [f"CAST(NULL AS {duckdb_type(types[c])}) AS {_ident(c)}" for c in spec.columns]
@@ -259,7 +298,9 @@ class DuckDBEngine:
 
     # --- running and bad files ---------------------------------------------------------------
 
-    def _run(self, statement: str) -> tuple[list[Any], list[tuple[Any, ...]]]:
+    def _run(
+        self, statement: str, window: TimeWindow | None = None
+    ) -> tuple[list[Any], list[tuple[Any, ...]]]:
         """Description and rows of `statement`; a file DuckDB cannot read stops it (BadFile) or, with
         skip_bad_files, is taken out of the view and the statement runs again."""
         import duckdb
@@ -267,6 +308,7 @@ class DuckDBEngine:
         from flowsql.engines.translate import macros_needed
 
         con = self._connection()
+        self._use_files(self._window_files(window))
         # Only the macros this statement calls: creating all of them costs more than most queries' setup.
         for name, create in macros_needed(statement).items():
             if name not in self._macros:
