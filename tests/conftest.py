@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -76,6 +77,8 @@ for key, value in {
 }.items():
     os.environ[key] = value
 os.environ.pop("AWS_PROFILE", None)
+# Translations the DuckDB engine caches on disk go to a folder of this test session, not ~/.cache.
+os.environ["FLOWSQL_CACHE_DIR"] = tempfile.mkdtemp(prefix="flowsql-test-cache-")
 
 
 def _free_port() -> int:
