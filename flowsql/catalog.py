@@ -103,6 +103,18 @@ def diff(existing: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     return lines
 
 
+def differences_allowed(existing: dict[str, Any], spec: TableSpec, *, replace: bool) -> list[str]:
+    """How an existing table differs from the spec's (empty: up to date); refuses unless replace."""
+    differences = diff(existing, table_input(spec))
+    if differences and not replace:
+        raise TableConflict(
+            f"table {spec.database}.{spec.table} exists with a different definition:\n"
+            + "\n".join(f"  - {line}" for line in differences),
+            hint="pass --replace to overwrite it, or choose another --table",
+        )
+    return differences
+
+
 def _col(c: tuple[str, str] | None) -> str:
     return "(none)" if c is None else f"{c[0]} {c[1]}"
 
@@ -194,21 +206,10 @@ class GlueCatalog:
                     TableInput=wanted,
                 )
             return report
-        differences = diff(existing, wanted)
+        differences = differences_allowed(existing, spec, replace=replace)
         if not differences:
-            if (
-                existing.get("Parameters", {}).get(ddl.SPEC_PROPERTY)
-                != wanted["Parameters"][ddl.SPEC_PROPERTY]
-            ):
-                differences = []  # same table as read by Athena; the recorded options may differ in defaults
             report.actions.append(f"table {name} is up to date")
             return report
-        if not replace:
-            raise TableConflict(
-                f"table {name} exists with a different definition:\n"
-                + "\n".join(f"  - {line}" for line in differences),
-                hint="pass --replace to overwrite it, or choose another --table",
-            )
         report.actions.append(f"replace table {name}: " + "; ".join(differences))
         report.changed = True
         if not dry_run:

@@ -98,23 +98,14 @@ def init(
 def _init_via_athena(spec: Any, settings: Any, *, replace: bool, dry_run: bool) -> list[str]:
     """Run the DDL on Athena. Athena's catalog is Glue, so the conflict check reads Glue first."""
     from flowsql import ddl as ddlmod
-    from flowsql.catalog import GlueCatalog, diff, table_input
-    from flowsql.errors import TableConflict
+    from flowsql.catalog import GlueCatalog, differences_allowed
 
     statements = ddlmod.statements(spec)
     catalog = GlueCatalog(settings)
     existing = catalog.get_table(spec.database, spec.table) if catalog.has_database(spec.database) else None
-    name = f"{spec.database}.{spec.table}"
     if existing is not None:
-        differences = diff(existing, table_input(spec))
-        if not differences:
-            return [f"table {name} is up to date"]
-        if not replace:
-            raise TableConflict(
-                f"table {name} exists with a different definition:\n"
-                + "\n".join(f"  - {line}" for line in differences),
-                hint="pass --replace to overwrite it, or choose another --table",
-            )
+        if not differences_allowed(existing, spec, replace=replace):
+            return [f"table {spec.database}.{spec.table} is up to date"]
         statements = [statements[0], ddlmod.drop_table(spec), statements[1]]
     if dry_run:
         return [f"run on Athena: {s.purpose}" for s in statements]
