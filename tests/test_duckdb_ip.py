@@ -98,3 +98,53 @@ def test_networks_from_a_column_match_trino(con: duckdb.DuckDBPyConnection) -> N
     )
     for cidr, addr, inside in con.execute(sql).fetchall():
         assert inside == trino_contains(cidr, addr), (cidr, addr)
+
+
+def short_ipv6_network(rng: random.Random) -> str:
+    """A network decided by the first group alone (prefix ≤ 16), like fc00::/7: the fast path."""
+    prefix = rng.randint(1, 16)
+    value = (rng.getrandbits(16) >> (16 - prefix) << (16 - prefix)) or (1 << (16 - prefix))
+    return f"{ipaddress.IPv6Address(value << 112)}/{prefix}"
+
+
+def ipv6_spellings(rng: random.Random, address: ipaddress.IPv6Address) -> str:
+    """The same address compressed, exploded, upper-case, or with its last groups as a dotted tail."""
+    choice = rng.random()
+    if choice < 0.4:
+        return str(address)
+    if choice < 0.6:
+        return address.exploded
+    if choice < 0.8:
+        return str(address).upper()
+    low = int(address) & 0xFFFFFFFF
+    head = address.exploded.rsplit(":", 2)[0]
+    return f"{head}:{ipaddress.IPv4Address(low)}"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_short_prefix_networks_and_ipv4_networks_over_ipv6_text(
+    con: duckdb.DuckDBPyConnection, seed: int
+) -> None:
+    rng = random.Random(seed)
+    for _ in range(15):
+        cidr = short_ipv6_network(rng) if rng.random() < 0.6 else random_network(rng)
+        network = ipaddress.ip_network(cidr, strict=False)
+        addresses = set()
+        for _ in range(150):
+            kind = rng.random()
+            if kind < 0.4 and network.version == 6:
+                host = rng.getrandbits(network.max_prefixlen - network.prefixlen)
+                addresses.add(ipv6_spellings(rng, ipaddress.IPv6Address(int(network.network_address) | host)))
+            elif kind < 0.7:
+                addresses.add(ipv6_spellings(rng, ipaddress.IPv6Address(rng.getrandbits(128))))
+            elif kind < 0.85:
+                addresses.add(f"::ffff:{ipaddress.IPv4Address(rng.getrandbits(32))}")
+            else:
+                addresses.add(str(ipaddress.IPv6Address(rng.getrandbits(16))))  # ::xxxx, first group 0
+        rows = sorted(addresses)
+        con.execute("CREATE OR REPLACE TABLE pairs AS SELECT unnest(?) AS addr, '' AS cidr", [rows])
+        sql = to_duckdb(
+            f"SELECT addr, contains('{cidr}', CAST(addr AS IPADDRESS)) AS inside FROM pairs", schema=SCHEMA
+        )
+        got = dict(con.execute(sql).fetchall())
+        assert got == {a: trino_contains(cidr, a) for a in rows}, cidr

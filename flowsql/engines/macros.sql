@@ -92,6 +92,7 @@ CREATE OR REPLACE MACRO flowsql_in_net4(s, pattern, high, shift) AS (
         WHEN s IS NULL THEN NULL
         WHEN regexp_full_match(s, pattern) THEN true
         WHEN NOT contains(s, ':') THEN flowsql_ipv4_outside(s)
+        WHEN flowsql_ipv6_head(s) > 0 THEN false  -- IPv6 proper, never IPv4-mapped
         ELSE list_transform([flowsql_ip(s)], lambda v: flowsql_is_ipv4_value(v)
             AND (CAST(v & CAST(4294967295 AS UHUGEINT) AS UBIGINT) >> shift) = high)[1]
     END
@@ -104,6 +105,27 @@ CREATE OR REPLACE MACRO flowsql_in_net6(s, high, shift) AS (
         WHEN NOT contains(s, ':') THEN flowsql_ipv4_outside(s)
         ELSE list_transform([flowsql_ip(s)], lambda v: NOT flowsql_is_ipv4_value(v)
             AND v >> CAST(shift AS UHUGEINT) = CAST(high AS UHUGEINT))[1]
+    END
+);
+
+-- The first group of a plain IPv6 text (no dotted tail; validated by one regular expression, as
+-- Guava would accept it), NULL for anything else. Most flow-log IPv6 addresses are plain, and the
+-- first group alone decides membership in a short-prefix network or rules out an IPv4-mapped address,
+-- without the 128-bit parse (about 15 µs a row).
+CREATE OR REPLACE MACRO flowsql_ipv6_head(s) AS (
+    CASE WHEN NOT contains(s, '.') AND regexp_full_match(lower(s), '([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|([0-9a-f]{1,4}:){1,7}:|([0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|([0-9a-f]{1,4}:){1,5}(:[0-9a-f]{1,4}){1,2}|([0-9a-f]{1,4}:){1,4}(:[0-9a-f]{1,4}){1,3}|([0-9a-f]{1,4}:){1,3}(:[0-9a-f]{1,4}){1,4}|([0-9a-f]{1,4}:){1,2}(:[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(:[0-9a-f]{1,4}){1,6}|:((:[0-9a-f]{1,4}){1,7}|:)')
+        THEN CASE WHEN starts_with(s, ':') THEN 0 ELSE CAST('0x' || split_part(s, ':', 1) AS INTEGER) END
+    END
+);
+
+-- flowsql_in_net6 for a network of prefix 16 or less whose first group is not 0 (fc00::/7, 2000::/3).
+-- IPv4-mapped addresses start with group 0 and stay outside, as in Trino. high = first group >> (shift - 112).
+CREATE OR REPLACE MACRO flowsql_in_net6_head(s, high, shift) AS (
+    CASE
+        WHEN s IS NULL THEN NULL
+        WHEN NOT contains(s, ':') THEN flowsql_ipv4_outside(s)
+        WHEN flowsql_ipv6_head(s) IS NOT NULL THEN flowsql_ipv6_head(s) >> (shift - 112) = high
+        ELSE flowsql_in_net6(s, CAST(high AS VARCHAR), shift)
     END
 );
 

@@ -521,6 +521,11 @@ class _Rewriter:
                 )
             if shift == 128:
                 return exp.Not(this=self.fn("flowsql_is_ipv4_value", self.fn("flowsql_ip", text)))
+            if shift >= 112 and high != 0:
+                # decided by the first group: no 128-bit parse per row (see macros.sql)
+                return self.fn(
+                    "flowsql_in_net6_head", text, exp.Literal.number(high), exp.Literal.number(shift)
+                )
             return self.fn("flowsql_in_net6", text, exp.Literal.string(str(high)), exp.Literal.number(shift))
         return self.fn("flowsql_contains_cidr", network, text)
 
