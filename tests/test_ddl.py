@@ -15,7 +15,9 @@ from flowsql.table import TableSpec
 FULL = " ".join("${" + f.name + "}" for f in fields.CATALOGUE)
 V2 = " ".join("${" + n + "}" for n in fields.DEFAULT_FORMAT)
 MATRIX = list(
-    itertools.product(["aws", "hive"], [False, True], ["text", "parquet"], [V2, FULL], ["projection", "partitions"])
+    itertools.product(
+        ["aws", "hive"], [False, True], ["text", "parquet"], [V2, FULL], ["projection", "partitions"]
+    )
 )
 
 
@@ -115,7 +117,9 @@ def test_create_table_matrix(layout, hourly, file_format, log_format, partitioni
     # The template, filled the way Athena fills it, walks exactly the layout's prefixes.
     java = props["projection.date_partition.format"]
     day = date(2024, 2, 29)
-    filled = template.replace("${account_partition}", "111122223333").replace("${region_partition}", "us-east-1")
+    filled = template.replace("${account_partition}", "111122223333").replace(
+        "${region_partition}", "us-east-1"
+    )
     filled = filled.replace("${date_partition}", java_format(java, day)).replace("${hour_partition}", "07")
     expected_path = "s3://flow-bucket/logs/AWSLogs/" + (
         "111122223333/vpcflowlogs/us-east-1/2024/02/29/"

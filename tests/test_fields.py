@@ -10,7 +10,7 @@ def test_catalogue_covers_versions_2_to_8():
     versions = {f.version for f in fields.CATALOGUE}
     assert versions == {2, 3, 4, 5, 7, 8}  # version 6 added only Transit Gateway fields
     assert len(fields.CATALOGUE) == 14 + 7 + 4 + 4 + 10 + 1
-    assert fields.DEFAULT_FORMAT == tuple(V2.split())
+    assert tuple(V2.split()) == fields.DEFAULT_FORMAT
     for f in fields.CATALOGUE:
         assert f.column == f.name.replace("-", "_")
         assert f.text_type in {"int", "bigint", "string"}

@@ -15,7 +15,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -37,7 +48,17 @@ def test_installed_wheel_finds_its_data_outside_the_checkout(wheel, tmp_path):
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
     python = env_dir / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--force-reinstall", str(wheel)],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--force-reinstall",
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )
@@ -46,7 +67,9 @@ def test_installed_wheel_finds_its_data_outside_the_checkout(wheel, tmp_path):
         "d = t.resource_dir('ddl'); q = t.resource_dir('queries');"
         "print(d); print(q); print(len(list(d.glob('*.sql'))))"
     )
-    result = subprocess.run([str(python), "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [str(python), "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     ddl_dir, queries_dir, count = result.stdout.split()
     assert str(env_dir) in ddl_dir and str(env_dir) in queries_dir
     assert str(ROOT) not in ddl_dir

@@ -35,7 +35,7 @@ def test_bad_location(bad):
 
 
 def test_bad_options():
-    with pytest.raises(ConfigError, match="--layout must be one of aws|hive, got 'flat'"):
+    with pytest.raises(ConfigError, match=re.escape("--layout must be one of aws|hive, got 'flat'")):
         TableSpec("s3://bkt/", layout="flat")
     with pytest.raises(ConfigError, match="12-digit"):
         TableSpec("s3://bkt/", accounts=("12",))
@@ -111,7 +111,8 @@ def test_accounts_and_regions_narrow_the_predicate():
     spec = TableSpec("s3://bkt/")
     window = TimeWindow.parse("2024-05-01", "2024-05-02")
     tree = sqlglot.parse_one(
-        "SELECT 1 FROM t WHERE " + spec.partition_predicate(window, ["123456789012"], ["eu-west-1", "us-east-1"]),
+        "SELECT 1 FROM t WHERE "
+        + spec.partition_predicate(window, ["123456789012"], ["eu-west-1", "us-east-1"]),
         read="athena",
     )
     ins = {n.this.name: [e.this for e in n.expressions] for n in tree.find_all(exp.In)}
