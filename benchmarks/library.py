@@ -61,7 +61,8 @@ def investigations(location: str, start: str, end: str, names: list[str], **opti
 def files_read(location: str, start: str, end: str) -> int:
     session = flowsql.connect(engine="duckdb", location=location)
     try:
-        return session.engine.files_read(session.prepare("top_talkers", start=start, end=end).sql)
+        rendered = session.prepare("top_talkers", start=start, end=end)
+        return session.engine.files_read(rendered.sql, window=rendered.window)
     finally:
         session.close()
 

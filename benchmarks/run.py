@@ -114,12 +114,22 @@ def tree_size(folder: Path, suffix: str) -> tuple[int, int]:
 
 
 def expected_day_files(text: Path) -> int:
-    """Files in the partitions a one-day window selects: that day, and the next for the padding."""
-    from datetime import date, timedelta
+    """Files a one-day window needs: those in the partitions it selects (that day and, for the
+    15-minute padding, the next) whose name's time (the 5-minute window of the records' end times)
+    lies from 5 minutes before the window to 15 minutes after it."""
+    import re
+    from datetime import date, datetime, timedelta
 
     first = date.fromisoformat(DAY_START)
-    days = [first, first + timedelta(days=1)]
-    return sum(len(list(text.glob(f"AWSLogs/*/vpcflowlogs/*/{d:%Y/%m/%d}/*.log.gz"))) for d in days)
+    low = datetime.fromisoformat(DAY_START) - timedelta(minutes=5)
+    high = datetime.fromisoformat(DAY_END) + timedelta(minutes=15)
+    count = 0
+    for day in (first, first + timedelta(days=1)):
+        for path in text.glob(f"AWSLogs/*/vpcflowlogs/*/{day:%Y/%m/%d}/*.log.gz"):
+            stamp = re.search(r"_(\d{8}T\d{4})Z_", path.name)
+            if stamp is None or low <= datetime.strptime(stamp.group(1), "%Y%m%dT%H%M") <= high:
+                count += 1
+    return count
 
 
 # --- flowlogs-reader and its S3 ------------------------------------------------------------------
@@ -494,7 +504,7 @@ def table(
         Line(
             "one-day window: files read (DuckDB profiling)",
             f"{files_day} of {files_full}",
-            f"= {expected} (that day + padding)",
+            f"= {expected} (that day + 15 min)",
             "",
             check(files_day == expected and files_full == text_files),
         )
