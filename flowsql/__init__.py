@@ -5,18 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flowsql.errors import FlowsqlError
-from flowsql.table import TableSpec
-from flowsql.window import TimeWindow
 
 if TYPE_CHECKING:
     from flowsql.results import Rows
     from flowsql.session import Session, connect
+    from flowsql.table import TableSpec
+    from flowsql.window import TimeWindow
 
 __all__ = ["FlowsqlError", "Rows", "Session", "TableSpec", "TimeWindow", "connect"]
 __version__ = "0.1.0"
 
 # Loaded on first use so `import flowsql` (and the CLI's start-up) stays light.
-_LAZY = {"connect": "flowsql.session", "Session": "flowsql.session", "Rows": "flowsql.results"}
+_LAZY = {
+    "connect": "flowsql.session",
+    "Session": "flowsql.session",
+    "Rows": "flowsql.results",
+    "TableSpec": "flowsql.table",
+    "TimeWindow": "flowsql.window",
+}
 
 
 def __getattr__(name: str) -> Any:
