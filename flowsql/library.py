@@ -100,10 +100,12 @@ class Investigation:
         *,
         max_window_days: float = 31,
         now: datetime | None = None,
+        cache: bool = True,
     ) -> Rendered:
-        """Check the parameters, render the template for `spec`, validate it, regenerate the SQL."""
-        from flowsql import validate
+        """Check the parameters, render the template for `spec`, validate it, regenerate the SQL.
 
+        With `cache`, a statement validated before (same rendered text, table and validator) is taken
+        from disk without importing sqlglot; its `tree` is then None."""
         missing = self.available(spec)
         if missing:
             raise NotAvailable(
@@ -116,6 +118,25 @@ class Investigation:
         window = TimeWindow.parse(start, end, max_span=timedelta(days=max_window_days), now=now)
         values = paramsmod.resolve(self.params, given, investigation=self.name)
         text = self.render_text(spec, window, values)
+        values = {"start": window.start, "end": window.end, **values}
+        if not cache:
+            sql, tree = self._validate(text, spec)
+            return Rendered(self, sql, window, values, tree)
+        from flowsql import diskcache
+
+        here = Path(__file__)
+        sql = diskcache.remember(
+            "validated-sql",
+            (str(here), str(here.with_name("validate.py"))),
+            [text, spec.to_json(), list(self.columns), str(self.path)],
+            lambda: self._validate(text, spec)[0],
+        )
+        return Rendered(self, sql, window, values)
+
+    def _validate(self, text: str, spec: TableSpec) -> tuple[str, Any]:
+        """The regenerated SQL of rendered text and its tree, or the first problem with file:line:col."""
+        from flowsql import validate
+
         try:
             tree = validate.validate_query(text, spec)
         except ValidationError as exc:
@@ -131,8 +152,7 @@ class Investigation:
                 f"{self.path}: {self.name} returns columns {', '.join(returned)} but its header "
                 f"promises {', '.join(self.columns)}"
             )
-        values = {"start": window.start, "end": window.end, **values}
-        return Rendered(self, validate.regenerate(tree), window, values, tree)
+        return validate.regenerate(tree), tree
 
     def render_text(self, spec: TableSpec, window: TimeWindow, values: Mapping[str, Any]) -> str:
         """The template's output before validation (line numbers match the file's)."""
@@ -579,7 +599,7 @@ def check(library: Library, name: str, *, now: datetime | None = None) -> Report
             break
         for values in inv.variants():
             try:
-                rendered = inv.render(spec, values, now=now)
+                rendered = inv.render(spec, values, now=now, cache=False)
             except ValidationError as exc:
                 message = (
                     exc.message.split(": ", 1)[1] if exc.message.startswith(str(inv.path)) else exc.message

@@ -136,7 +136,7 @@ def _generic(tree: exp.Expression) -> exp.Expression:
 
 def _render(inv: library.Investigation, values: dict[str, Any]) -> library.Rendered | None:
     try:
-        return inv.render(SPEC, {**inv.example_params(), **values, **WINDOW})
+        return inv.render(SPEC, {**inv.example_params(), **values, **WINDOW}, cache=False)
     except ParameterError:
         return None
 
@@ -149,7 +149,7 @@ def _reference(inv: library.Investigation, name: str) -> tuple[exp.Expression, s
     key = (str(inv.path), name)
     if key not in _REFERENCES:
         benign = f"harmless value of {name}"
-        rendered = inv.render(SPEC, {**inv.example_params(), name: benign, **WINDOW})
+        rendered = inv.render(SPEC, {**inv.example_params(), name: benign, **WINDOW}, cache=False)
         _REFERENCES[key] = (sqlglot.parse_one(rendered.sql, read="athena"), benign)
     return _REFERENCES[key]
 
@@ -198,7 +198,7 @@ def test_values_that_look_valid_but_carry_sql_are_refused(synthetic: library.Inv
     ]:
         for suffix in ("' OR '1'='1", "; DROP TABLE t", " --", "'"):
             with pytest.raises(ParameterError):
-                synthetic.render(SPEC, {name: valid + suffix, **WINDOW})
+                synthetic.render(SPEC, {name: valid + suffix, **WINDOW}, cache=False)
 
 
 # --- every parameter of every packaged investigation ------------------------------------------
@@ -231,7 +231,7 @@ def _shape_with_example(investigation: str, name: str) -> exp.Expression:
     inv = PACKAGED.get(investigation)
     param = inv.params[name]
     example = next(v for v in (param.example, param.default, TYPES[param.type][1]) if v is not None)
-    reference = inv.render(SPEC, {**inv.example_params(), name: example, **WINDOW})
+    reference = inv.render(SPEC, {**inv.example_params(), name: example, **WINDOW}, cache=False)
     return _generic(sqlglot.parse_one(reference.sql, read="athena"))
 
 

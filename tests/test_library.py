@@ -397,3 +397,30 @@ def test_a_comment_right_below_the_header_is_part_of_it(tmp_path: Path) -> None:
     with pytest.raises(QueryDefinitionError) as err:
         library.load_file(write(tmp_path, "q", text))
     assert err.value.line == 12 and "not valid YAML" in str(err.value)
+
+
+def test_validated_statements_are_cached_on_disk(tmp_path, monkeypatch):
+    """A second render of the same text for the same table skips validation; a different table or
+    text validates again, and a statement that fails validation is never cached."""
+    from flowsql import validate
+    from flowsql.library import load
+    from flowsql.table import TableSpec
+
+    monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path))
+    spec = TableSpec("s3://flow-bucket/", accounts=("111122223333",), regions=("us-east-1",))
+    inv = load().get("top_talkers")
+    window = {"start": "2024-05-01", "end": "2024-05-02"}
+    first = inv.render(spec, window)
+    fresh = inv.render(spec, window, cache=False)
+    assert first.sql == fresh.sql and fresh.tree is not None
+    calls = []
+    real = validate.validate_query
+    monkeypatch.setattr(validate, "validate_query", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = inv.render(spec, window)
+    assert again.sql == first.sql and calls == []
+    inv.render(spec, {"start": "2024-05-01", "end": "2024-05-03"})
+    assert calls == [1]
+    hourly = TableSpec("s3://flow-bucket/", hourly=True, accounts=("111122223333",), regions=("us-east-1",))
+    inv.render(hourly, window)
+    assert calls == [1, 1]
+    assert len(list((tmp_path / "validated-sql").glob("*.txt"))) == 3

@@ -586,7 +586,7 @@ def test_translations_are_cached_on_disk(tmp_path: Any, monkeypatch: pytest.Monk
     sql = f"SELECT sum(bytes) / count(*) AS a FROM {TABLE}"
     first = translate.cached_to_duckdb(sql, schema=SCHEMA)
     assert first == to_duckdb(sql, schema=SCHEMA)
-    assert len(list((tmp_path / "duckdb-sql").glob("*.sql"))) == 1
+    assert len(list((tmp_path / "duckdb-sql").glob("*.txt"))) == 1
 
     def no_translation(*args: Any, **kwargs: Any) -> str:
         raise AssertionError("translated again")

@@ -10,13 +10,8 @@ macros.sql; the engine creates the ones a statement needs (macros_needed).
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import ipaddress
-import json
-import os
 import re
-import sys
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -35,66 +30,14 @@ Schema = Mapping[str, Mapping[str, Mapping[str, str]]]
 
 # --- a translation cache on disk ------------------------------------------------------------------
 
-_CACHE_KEEP = 400  # translations kept; the oldest half goes when there are more
-
 
 def cached_to_duckdb(sql: str, *, schema: Schema | None = None) -> str:
-    """to_duckdb(), remembered on disk across runs: loading sqlglot's DuckDB dialect and typing the
-    tree costs more than many local queries. The key covers the SQL, the schema, sqlglot's version
-    and this module's own source, so a stale answer cannot be served. FLOWSQL_CACHE_DIR='' disables."""
-    folder = _cache_folder()
-    if folder is None:
-        return to_duckdb(sql, schema=schema)
-    material = json.dumps([_code_version(), sql, schema], sort_keys=True, default=str)
-    path = os.path.join(folder, hashlib.sha256(material.encode()).hexdigest() + ".sql")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
-        pass
-    statement = to_duckdb(sql, schema=schema)
-    try:
-        os.makedirs(folder, exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(statement)
-        os.replace(temporary, path)
-        _trim_cache(folder)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
-    return statement
+    """to_duckdb(), remembered on disk across runs (see flowsql.diskcache): loading sqlglot's DuckDB
+    dialect and typing the tree costs more than many local queries."""
+    from flowsql import diskcache
 
-
-def _cache_folder() -> str | None:
-    configured = os.environ.get("FLOWSQL_CACHE_DIR")
-    if configured is not None:
-        return os.path.join(configured, "duckdb-sql") if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "flowsql", "duckdb-sql")
-
-
-@lru_cache(maxsize=1)
-def _code_version() -> str:
-    sqlglot = sys.modules.get("sqlglot")
-    version = getattr(sqlglot, "__version__", None)
-    if version is None:
-        from importlib.metadata import version as installed
-
-        version = installed("sqlglot")
-    digest = hashlib.sha256(version.encode())
-    for name in (__file__, str(Path(__file__).with_name("macros.sql"))):
-        digest.update(Path(name).read_bytes())
-    return digest.hexdigest()
-
-
-def _trim_cache(folder: str) -> None:
-    entries = [e for e in os.scandir(folder) if e.name.endswith(".sql")]
-    if len(entries) <= _CACHE_KEEP:
-        return
-    entries.sort(key=lambda e: e.stat().st_mtime)
-    for entry in entries[: len(entries) - _CACHE_KEEP // 2]:
-        with contextlib.suppress(OSError):
-            os.remove(entry.path)
+    sources = (__file__, str(Path(__file__).with_name("macros.sql")))
+    return diskcache.remember("duckdb-sql", sources, [sql, schema], lambda: to_duckdb(sql, schema=schema))
 
 
 @lru_cache(maxsize=1)
