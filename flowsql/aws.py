@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flowsql.config import AthenaSettings
-from flowsql.errors import ConfigError
+from flowsql.errors import ConfigError, LocationError
 
 
 def session(settings: AthenaSettings) -> Any:
@@ -44,3 +45,16 @@ def describe_client_error(exc: Exception) -> str:
     if error:
         return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
     return str(exc)
+
+
+def list_pages(s3: Any, bucket: str, prefix: str, *, hint: str, **options: Any) -> Iterator[dict[str, Any]]:
+    """ListObjectsV2 pages under a prefix; a failure is one LocationError naming the prefix."""
+    import botocore.exceptions
+
+    try:
+        yield from s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **options)
+    except botocore.exceptions.ClientError as exc:
+        reason = describe_client_error(exc)
+        raise LocationError(f"cannot list s3://{bucket}/{prefix}: {reason}", hint=hint) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise LocationError(f"cannot list s3://{bucket}/{prefix}: {exc}", hint=hint) from None

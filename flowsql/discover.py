@@ -64,20 +64,12 @@ class _Lister:
         return out
 
     def _pages(self, prefix: str, delimiter: str) -> Any:
-        import botocore.exceptions
-
         from flowsql import aws
 
-        try:
-            paginator = self.s3.get_paginator("list_objects_v2")
-            yield from paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter=delimiter)
-        except botocore.exceptions.ClientError as exc:
-            raise LocationError(
-                f"cannot list s3://{self.bucket}/{prefix}: {aws.describe_client_error(exc)}",
-                hint="check the location and your credentials, or pass --accounts and --regions",
-            ) from None
-        except botocore.exceptions.BotoCoreError as exc:
-            raise LocationError(f"cannot list s3://{self.bucket}/{prefix}: {exc}") from None
+        return aws.list_pages(
+            self.s3, self.bucket, prefix, Delimiter=delimiter,
+            hint="check the location and your credentials, or pass --accounts and --regions",
+        )  # fmt: skip
 
     def head(self, path: str, limit: int = 65536) -> bytes:
         """The first bytes of a file (gzip-decompressed up to its first line)."""

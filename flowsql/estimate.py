@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowsql.config import AthenaSettings
-from flowsql.errors import ConfigError, LocationError, ScanLimitExceeded
+from flowsql.errors import ConfigError, ScanLimitExceeded
 from flowsql.results import athena_cost, format_cost
 from flowsql.table import FileFormat, TableSpec
 from flowsql.window import TimeWindow
@@ -210,25 +210,17 @@ def _s3_sizes(prefixes: Sequence[str], settings: AthenaSettings, client: Any) ->
 
 
 def _list_sizes(s3: Any, bucket: str, prefix: str) -> Iterable[int]:
-    import botocore.exceptions
-
     from flowsql import aws
 
-    try:
-        paginator = s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(
-            Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": PAGE_SIZE}
-        ):
-            for obj in page.get("Contents", []):
-                if _visible(obj["Key"]):
-                    yield int(obj["Size"])
-    except botocore.exceptions.ClientError as exc:
-        raise LocationError(
-            f"cannot list s3://{bucket}/{prefix}: {aws.describe_client_error(exc)}",
-            hint="the estimate lists the partitions the query reads; check the location and credentials",
-        ) from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise LocationError(f"cannot list s3://{bucket}/{prefix}: {exc}") from None
+    pages = aws.list_pages(
+        s3, bucket, prefix,
+        hint="the estimate lists the partitions the query reads; check the location and credentials",
+        PaginationConfig={"PageSize": PAGE_SIZE},
+    )  # fmt: skip
+    for page in pages:
+        for obj in page.get("Contents", []):
+            if _visible(obj["Key"]):
+                yield int(obj["Size"])
 
 
 def _local_sizes(prefixes: Sequence[str]) -> list[int]:
