@@ -13,6 +13,7 @@ from typing import Any
 from flowsql import fields as flowfields
 from flowsql.config import AthenaSettings
 from flowsql.errors import LocationError, LogFormatError
+from flowsql.fields import Field
 from flowsql.table import Layout, TableSpec
 
 _ACCOUNT_DIR = {Layout.AWS: re.compile(r"^(\d{12})$"), Layout.HIVE: re.compile(r"^aws-account-id=(\d{12})$")}
@@ -94,10 +95,6 @@ class _Lister:
             raise LocationError(f"cannot read {path}: not a gzip file ({exc})") from None
 
 
-def _where(spec: TableSpec) -> str:
-    return f"{spec.table_location}"
-
-
 def accounts_and_regions(
     spec: TableSpec, settings: AthenaSettings | None = None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -110,12 +107,12 @@ def accounts_and_regions(
         other = [n for n in top if _ACCOUNT_DIR[_OTHER[layout]].match(n)]
         if other:
             raise LocationError(
-                f"{_where(spec)} holds {_OTHER[layout].value}-layout prefixes ({other[0]}/), "
+                f"{spec.table_location} holds {_OTHER[layout].value}-layout prefixes ({other[0]}/), "
                 f"not the {layout.value} layout",
                 hint=f"pass --layout {_OTHER[layout].value}",
             )
         raise LocationError(
-            f"found no account folders under {_where(spec)}: the location holds no flow logs yet "
+            f"found no account folders under {spec.table_location}: the location holds no flow logs yet "
             "or cannot be listed",
             hint="pass --accounts and --regions explicitly",
         )
@@ -128,7 +125,7 @@ def accounts_and_regions(
                 regions.add(m.group(1))
     if not regions:
         raise LocationError(
-            f"found accounts but no Region folders under {_where(spec)}",
+            f"found accounts but no Region folders under {spec.table_location}",
             hint="pass --regions explicitly",
         )
     return tuple(sorted(accounts)), tuple(sorted(regions))
@@ -143,10 +140,13 @@ def with_discovered(spec: TableSpec, settings: AthenaSettings | None = None) -> 
 
 
 def newest_file(
-    spec: TableSpec, settings: AthenaSettings | None = None, suffix: str = ".log.gz"
+    spec: TableSpec,
+    settings: AthenaSettings | None = None,
+    suffix: str = ".log.gz",
+    lister: _Lister | None = None,
 ) -> str | None:
     """The newest flow-log file (by the date folders, then modification time), or None."""
-    lister = _Lister(spec, settings)
+    lister = lister or _Lister(spec, settings)
     layout = spec.layout
     best: tuple[str, float, str] | None = None
     for account in lister.children("AWSLogs/"):
@@ -173,39 +173,38 @@ def newest_file(
     return best[2] if best else None
 
 
+def _newest_header(spec: TableSpec, settings: AthenaSettings | None) -> tuple[str, tuple[Field, ...]] | None:
+    """The newest text file and the fields its header line names; None when there is no such file."""
+    lister = _Lister(spec, settings)
+    path = newest_file(spec, settings, lister=lister)
+    if path is None:
+        return None
+    line = lister.head(path).split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    try:
+        return path, flowfields.parse_header(line, source=f"header of {path}")
+    except LogFormatError as exc:
+        raise LocationError(f"{exc.message}: is {path} a flow-log file?") from None
+
+
 def detect_format(spec: TableSpec, settings: AthenaSettings | None = None) -> str:
     """The LogFormat string of the newest text file's header line."""
-    path = newest_file(spec, settings)
-    if path is None:
+    newest = _newest_header(spec, settings)
+    if newest is None:
         raise LocationError(
             f"found no text flow-log files (*.log.gz) under {spec.table_location} to read a header from",
             hint="pass --log-format instead of --detect-format",
         )
-    line = lister_head(spec, settings, path)
-    try:
-        found = flowfields.parse_header(line, source=f"header of {path}")
-    except LogFormatError as exc:
-        raise LocationError(f"{exc.message}: is {path} a flow-log file?") from None
-    return flowfields.format_string(found)
-
-
-def lister_head(spec: TableSpec, settings: AthenaSettings | None, path: str) -> str:
-    raw = _Lister(spec, settings).head(path)
-    return raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    return flowfields.format_string(newest[1])
 
 
 def check_header(spec: TableSpec, settings: AthenaSettings | None = None) -> None:
     """Refuse a text table whose declared fields differ from the newest file's header line."""
     if spec.file_format.value != "text":
         return
-    path = newest_file(spec, settings)
-    if path is None:
+    newest = _newest_header(spec, settings)
+    if newest is None:
         return
-    header = lister_head(spec, settings, path)
-    try:
-        found = flowfields.parse_header(header, source=f"header of {path}")
-    except LogFormatError as exc:
-        raise LocationError(f"{exc.message}: is {path} a flow-log file?") from None
+    path, found = newest
     if [f.name for f in found] != [f.name for f in spec.fields]:
         raise LogFormatError(
             f"the log format does not match the files: {path} has the header\n"
