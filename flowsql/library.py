@@ -87,7 +87,7 @@ class Investigation:
 
     def available(self, spec: TableSpec) -> list[Field]:
         """The fields this investigation needs that the table lacks (empty: it can run)."""
-        return spec.has_fields(self.fields)
+        return spec.missing_fields(self.fields)
 
     def unavailable_reason(self, spec: TableSpec) -> str | None:
         missing = self.available(spec)

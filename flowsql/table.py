@@ -163,7 +163,7 @@ class TableSpec:
         """Every column a query can name: data columns then partition columns (all strings)."""
         return {**self.column_types(), **dict.fromkeys(self.partition_columns, "string")}
 
-    def has_fields(self, names: Sequence[str]) -> list[Field]:
+    def missing_fields(self, names: Sequence[str]) -> list[Field]:
         """The catalogue fields among `names` (hyphen or underscore spelling) this table lacks."""
         have = set(self.columns)
         missing = []
