@@ -14,7 +14,7 @@ import duckdb
 from hand_duckdb import query as hand_query
 
 import flowsql
-from flowsql.window import parse_instant
+from flowsql.investigations.window import parse_instant
 
 # Investigations that run on the default (v2) format, for text vs Parquet. exfiltration_suspects and
 # the other IP-range investigations are left out while their CIDR macros, not the reading, dominate.

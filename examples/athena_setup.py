@@ -15,8 +15,8 @@ import argparse
 import sys
 
 import flowsql
-from flowsql import ddl
-from flowsql.library import load
+from flowsql.investigations.library import load
+from flowsql.tables import ddl
 
 
 def main(argv: list[str] | None = None) -> int:

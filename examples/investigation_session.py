@@ -9,7 +9,7 @@ import sys
 import tempfile
 
 import flowsql
-from flowsql import sample
+from flowsql.sample import generator as sample
 
 if len(sys.argv) > 1:
     fl = flowsql.connect(engine="duckdb", location=sys.argv[1])

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import flowsql
+from flowsql.investigations.params import parse_assignments
 from flowsql.output import json_value
-from flowsql.params import parse_assignments
 
 
 def main(argv: list[str] | None = None) -> int:

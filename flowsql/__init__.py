@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 from flowsql.errors import FlowsqlError
 
 if TYPE_CHECKING:
+    from flowsql.investigations.window import TimeWindow
     from flowsql.results import Rows
     from flowsql.session import Session, connect
-    from flowsql.table import TableSpec
-    from flowsql.window import TimeWindow
+    from flowsql.tables.spec import TableSpec
 
 __all__ = ["FlowsqlError", "Rows", "Session", "TableSpec", "TimeWindow", "connect"]
 __version__ = "0.1.0"
@@ -20,8 +20,8 @@ _LAZY = {
     "connect": "flowsql.session",
     "Session": "flowsql.session",
     "Rows": "flowsql.results",
-    "TableSpec": "flowsql.table",
-    "TimeWindow": "flowsql.window",
+    "TableSpec": "flowsql.tables.spec",
+    "TimeWindow": "flowsql.investigations.window",
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flowsql.errors import ConfigError
-from flowsql.table import TableSpec
+from flowsql.tables.spec import TableSpec
 
 CONFIG_ENV = "FLOWSQL_CONFIG"
 QUERIES_ENV = "FLOWSQL_QUERIES"

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 from flowsql import config as configmod
 from flowsql.config import AthenaSettings, Config
 from flowsql.errors import ConfigError
+from flowsql.investigations.window import TimeWindow
 from flowsql.results import Rows
-from flowsql.table import TableSpec
-from flowsql.window import TimeWindow
+from flowsql.tables.spec import TableSpec
 
 if TYPE_CHECKING:
     from flowsql.engines import Engine
     from flowsql.engines.athena import AthenaProgress
-    from flowsql.library import Investigation, Library, Rendered
+    from flowsql.investigations.library import Investigation, Library, Rendered
 
 ENGINES = ("duckdb", "athena")
 TABLE_OPTIONS = configmod.TABLE_KEYS
@@ -102,14 +102,14 @@ class Session:
             from flowsql.engines.athena import AthenaEngine
 
             return AthenaEngine(self.spec, self.settings, progress=self.progress)
-        from flowsql.engines.duckdb import DuckDBEngine
+        from flowsql.engines.duckdb.engine import DuckDBEngine
 
         return DuckDBEngine(self.spec, skip_bad_files=self.skip_bad_files, threads=self.threads)
 
     @property
     def library(self) -> Library:
         if self._library is None:
-            from flowsql import library
+            from flowsql.investigations import library
 
             self._library = library.load(self.query_dirs)
         return self._library
@@ -145,7 +145,7 @@ class Session:
     def sql(self, text: str) -> Rows:
         """Run ad-hoc Athena SQL against the table, after the same checks as an investigation
         (one read-only query, known columns, aliases); a time window is not required."""
-        from flowsql import validate
+        from flowsql.investigations import validate
 
         tree = validate.validate_query(text, self.spec, require_window=False)
         return self.execute(validate.regenerate(tree))

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from flowsql.macros import PORT_SERVICES, TRAFFIC_PATHS
-from flowsql.params import PROTOCOL_NAMES
+from flowsql.investigations.macros import PORT_SERVICES, TRAFFIC_PATHS
+from flowsql.investigations.params import PROTOCOL_NAMES
 
 UTC = timezone.utc
 Record = dict[str, Any]

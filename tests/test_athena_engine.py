@@ -22,8 +22,8 @@ from flowsql.engines import athena as athena_mod
 from flowsql.engines.athena import AthenaEngine, AthenaProgress
 from flowsql.engines.athena_results import UtcConverter, convert_rows, parse_result_csv
 from flowsql.errors import ConfigError, EngineError, QueryFailed
-from flowsql.table import TableSpec
-from flowsql.window import TimeWindow
+from flowsql.investigations.window import TimeWindow
+from flowsql.tables.spec import TableSpec
 
 UTC = timezone.utc
 BUCKET = "athena-results"

@@ -8,9 +8,10 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from flowsql import fields, library, macros
 from flowsql.errors import NotAvailable
-from flowsql.table import TableSpec
+from flowsql.investigations import library, macros
+from flowsql.tables import fields
+from flowsql.tables.spec import TableSpec
 
 EVERYTHING = tuple(fields.BY_NAME[n] for n in fields.ALL_FIELDS)
 V2 = TableSpec(location="s3://bucket-one/")

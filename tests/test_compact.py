@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from flowsql import compact
 from flowsql.config import AthenaSettings
+from flowsql.cost import compact
 from flowsql.errors import BadFile, ConfigError, LocationError
-from flowsql.fields import BY_NAME
-from flowsql.table import TableSpec
+from flowsql.tables.fields import BY_NAME
+from flowsql.tables.spec import TableSpec
 
 V5 = (
     "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} "
@@ -34,7 +34,7 @@ ACCOUNTS = ("111122223333", "444455556666")
 
 @pytest.fixture(scope="module")
 def text_set(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from flowsql.sample import generate
+    from flowsql.sample.generator import generate
 
     out = tmp_path_factory.mktemp("text")
     return generate(
@@ -58,7 +58,7 @@ def source(text_set: Any, tmp_path: Path) -> TableSpec:
 
 
 def _spec(location: Path) -> TableSpec:
-    from flowsql.fields import parse_log_format
+    from flowsql.tables.fields import parse_log_format
 
     return TableSpec(location=str(location), fields=parse_log_format(V5))
 
@@ -234,9 +234,9 @@ def test_a_bad_text_file_stops_with_its_name_and_leaves_no_final_file(
 
 _KILLER = """
 import os, signal, sys
-from flowsql import compact
-from flowsql.fields import parse_log_format
-from flowsql.table import TableSpec
+from flowsql.cost import compact
+from flowsql.tables.fields import parse_log_format
+from flowsql.tables.spec import TableSpec
 
 real_replace = os.replace
 renamed = []
@@ -304,7 +304,7 @@ def test_cli_compact_prints_the_table_options_of_the_copy(
 
 
 def _athena_spec(hourly: bool = False, accounts: tuple[str, ...] = (*ACCOUNTS, "777788889999")) -> TableSpec:
-    from flowsql.fields import parse_log_format
+    from flowsql.tables.fields import parse_log_format
 
     return TableSpec(
         location="s3://logs-bucket/flows",

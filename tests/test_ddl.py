@@ -8,9 +8,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from flowsql import ddl, fields
-from flowsql.catalog import table_input
-from flowsql.table import TableSpec
+from flowsql.tables import ddl, fields
+from flowsql.tables.catalog import table_input
+from flowsql.tables.spec import TableSpec
 
 FULL = " ".join("${" + f.name + "}" for f in fields.CATALOGUE)
 V2 = " ".join("${" + n + "}" for n in fields.DEFAULT_FORMAT)

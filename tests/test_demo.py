@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from flowsql.results import format_bytes
-from flowsql.sample import generate
+from flowsql.sample.generator import generate
 
-pytest.importorskip("flowsql.engines.duckdb")
+pytest.importorskip("flowsql.engines.duckdb.engine")
 
 
 def _demo(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:

@@ -16,11 +16,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from flowsql import fields as flowfields
-from flowsql.engines.duckdb import DuckDBEngine
+from flowsql.engines.duckdb.engine import DuckDBEngine
 from flowsql.errors import BadFile, LocationError, UnsupportedConstruct
-from flowsql.table import TableSpec
-from flowsql.window import TimeWindow
+from flowsql.investigations.window import TimeWindow
+from flowsql.tables import fields as flowfields
+from flowsql.tables.spec import TableSpec
 
 UTC = timezone.utc
 ACCOUNT = "012345678901"  # a leading zero that must survive
@@ -456,7 +456,7 @@ def test_parquet_files_of_different_formats(tmp_path: Path) -> None:
 
 
 def test_views_and_file_groups_are_built_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flowsql.engines import localfiles
+    from flowsql.engines.duckdb import files as localfiles
 
     spec = TableSpec(location=str(tmp_path))
     paths = write_logs(spec, make_records(50))

@@ -9,7 +9,7 @@ import random
 import duckdb
 import pytest
 
-from flowsql.engines.translate import MACROS, to_duckdb
+from flowsql.engines.duckdb.translate import MACROS, to_duckdb
 
 SCHEMA = {"main": {"pairs": {"cidr": "string", "addr": "string"}}}
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flowsql import sample
-from flowsql.engines.duckdb import DuckDBEngine
-from flowsql.library import load
+from flowsql.engines.duckdb.engine import DuckDBEngine
+from flowsql.investigations.library import load
+from flowsql.sample import generator as sample
 
 UTC = timezone.utc
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from flowsql import estimate
 from flowsql.config import AthenaSettings
+from flowsql.cost import estimate
 from flowsql.errors import ConfigError, ScanLimitExceeded
+from flowsql.investigations.window import TimeWindow
 from flowsql.results import athena_cost
-from flowsql.table import TableSpec
-from flowsql.window import TimeWindow
+from flowsql.tables.spec import TableSpec
 
 BUCKET = "logs-bucket"
 A1, A2 = "111111111111", "222222222222"

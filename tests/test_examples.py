@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flowsql import sample
+from flowsql.sample import generator as sample
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

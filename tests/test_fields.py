@@ -1,7 +1,7 @@
 import pytest
 
-from flowsql import fields
 from flowsql.errors import LogFormatError
+from flowsql.tables import fields
 
 V2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 

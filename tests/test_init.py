@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 import yaml
 
-from flowsql import fields
+from flowsql.tables import fields
 
 BUCKET = "flow-bucket"
 V2_HEADER = " ".join(fields.DEFAULT_FORMAT)

@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from flowsql import fields, library
 from flowsql.errors import ParameterError
-from flowsql.params import TYPES
-from flowsql.table import TableSpec
+from flowsql.investigations import library
+from flowsql.investigations.params import TYPES
+from flowsql.tables import fields
+from flowsql.tables.spec import TableSpec
 
 SPEC = TableSpec(
     location="s3://bucket-one/",

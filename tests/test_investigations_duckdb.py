@@ -18,12 +18,12 @@ from typing import Any
 import oracles
 import pytest
 
-from flowsql import fields as flowfields
+from flowsql.tables import fields as flowfields
 
-library = pytest.importorskip("flowsql.library")
-duckdb_engine = pytest.importorskip("flowsql.engines.duckdb")
+library = pytest.importorskip("flowsql.investigations.library")
+duckdb_engine = pytest.importorskip("flowsql.engines.duckdb.engine")
 
-from flowsql.sample import SampleSet, generate  # noqa: E402
+from flowsql.sample.generator import SampleSet, generate  # noqa: E402
 
 UTC = timezone.utc
 END = date(2024, 5, 2)

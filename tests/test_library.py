@@ -9,7 +9,6 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from flowsql import fields, library
 from flowsql.errors import (
     ConfigError,
     NotAvailable,
@@ -18,7 +17,9 @@ from flowsql.errors import (
     QueryNotFound,
     ValidationError,
 )
-from flowsql.table import TableSpec
+from flowsql.investigations import library
+from flowsql.tables import fields
+from flowsql.tables.spec import TableSpec
 
 V2 = TableSpec(location="s3://bucket-one/")
 EVERYTHING = tuple(fields.BY_NAME[n] for n in fields.ALL_FIELDS)
@@ -402,9 +403,9 @@ def test_a_comment_right_below_the_header_is_part_of_it(tmp_path: Path) -> None:
 def test_validated_statements_are_cached_on_disk(tmp_path, monkeypatch):
     """A second render of the same text for the same table skips validation; a different table or
     text validates again, and a statement that fails validation is never cached."""
-    from flowsql import validate
-    from flowsql.library import load
-    from flowsql.table import TableSpec
+    from flowsql.investigations import validate
+    from flowsql.investigations.library import load
+    from flowsql.tables.spec import TableSpec
 
     monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path))
     spec = TableSpec("s3://flow-bucket/", accounts=("111122223333",), regions=("us-east-1",))

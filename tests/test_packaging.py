@@ -63,7 +63,7 @@ def test_installed_wheel_finds_its_data_outside_the_checkout(wheel, tmp_path):
         capture_output=True,
     )
     probe = (
-        "import flowsql.templates as t, pathlib;"
+        "import flowsql.investigations.templates as t, pathlib;"
         "d = t.resource_dir('ddl'); q = t.resource_dir('queries');"
         "print(d); print(q); print(len(list(d.glob('*.sql'))))"
     )

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from flowsql.errors import ParameterError
-from flowsql.params import (
+from flowsql.investigations.params import (
     Instant,
     Param,
     Value,
@@ -16,7 +16,7 @@ from flowsql.params import (
     parse_assignments,
     resolve,
 )
-from flowsql.templates import sql_literal
+from flowsql.investigations.templates import sql_literal
 
 
 def param(kind: str, **extra: object) -> Param:

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-from flowsql import fields
+from flowsql.tables import fields
 
 FIXED = [
     "rejected_ssh_sources",

@@ -16,7 +16,7 @@ import pytest
 import sqlglot
 from athena_fakes import FaultySession, faulty_connect, inject, received, slow_queries
 
-from flowsql.commands import run as runmod
+from flowsql.cli import run as runmod
 from flowsql.engines import athena as athena_mod
 
 UTC = timezone.utc
@@ -209,7 +209,10 @@ def test_terminal_progress_rewrites_one_line() -> None:
 # --- DuckDB, end to end --------------------------------------------------------------------------
 
 needs_duckdb_engine = pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in ("flowsql.engines.duckdb", "flowsql.engines.translate")),
+    any(
+        importlib.util.find_spec(m) is None
+        for m in ("flowsql.engines.duckdb.engine", "flowsql.engines.duckdb.translate")
+    ),
     reason="the DuckDB engine has not landed",
 )
 

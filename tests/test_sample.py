@@ -1,4 +1,4 @@
-"""flowsql.sample and `flowsql sample`: the files are laid out, named and filled like AWS's, the
+"""flowsql.sample.generator and `flowsql sample`: the files are laid out, named and filled like AWS's, the
 records are realistic for every field version, and the planted incidents are what the records say.
 
 Files are read back here with gzip and str.split (and DuckDB's parquet_schema for the Parquet
@@ -24,10 +24,10 @@ import oracles
 import pytest
 from click.testing import CliRunner
 
-from flowsql import fields as flowfields
 from flowsql.cli import cli
 from flowsql.errors import ConfigError, LogFormatError
-from flowsql.sample import MARKER, SampleSet, generate
+from flowsql.sample.generator import MARKER, SampleSet, generate
+from flowsql.tables import fields as flowfields
 
 UTC = timezone.utc
 END = date(2024, 5, 2)

@@ -215,7 +215,10 @@ def test_adhoc_sql_is_validated_then_sent(moto: Any, athena_session: Session) ->
 # --- running on DuckDB ---------------------------------------------------------------------------
 
 needs_duckdb_engine = pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in ("flowsql.engines.duckdb", "flowsql.engines.translate")),
+    any(
+        importlib.util.find_spec(m) is None
+        for m in ("flowsql.engines.duckdb.engine", "flowsql.engines.duckdb.translate")
+    ),
     reason="the DuckDB engine has not landed",
 )
 
@@ -283,7 +286,7 @@ def test_run_on_duckdb_matches_python(workdir: Path) -> None:
 def test_every_investigation_reaches_athena_exactly_as_rendered(moto: Any, workdir: Path) -> None:
     """What crosses the wire for the whole catalogue: the statement Athena received is, byte for
     byte, what render() printed (no driver-side formatting touched a `%` or a quote)."""
-    from flowsql import fields
+    from flowsql.tables import fields
 
     moto.client("s3").create_bucket(Bucket="results")
     every_field = " ".join("${" + f.name + "}" for f in fields.CATALOGUE)

@@ -6,9 +6,9 @@ import sqlglot
 from sqlglot import exp
 
 from flowsql.errors import ConfigError, LocationError
-from flowsql.fields import parse_log_format
-from flowsql.table import TableSpec, normalize_location
-from flowsql.window import TimeWindow
+from flowsql.investigations.window import TimeWindow
+from flowsql.tables.fields import parse_log_format
+from flowsql.tables.spec import TableSpec, normalize_location
 
 
 @pytest.mark.parametrize(

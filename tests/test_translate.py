@@ -12,9 +12,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from flowsql.engines.translate import MACROS, java_to_strftime, to_duckdb
+from flowsql.engines.duckdb.translate import MACROS, java_to_strftime, to_duckdb
 from flowsql.errors import UnsupportedConstruct, ValidationError
-from flowsql.table import TableSpec
+from flowsql.tables.spec import TableSpec
 
 UTC = timezone.utc
 SPEC = TableSpec(location="/nowhere/")
@@ -580,7 +580,7 @@ def test_partition_predicate_passes_through_unchanged() -> None:
 
 
 def test_translations_are_cached_on_disk(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flowsql.engines import translate
+    from flowsql.engines.duckdb import translate
 
     monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path))
     sql = f"SELECT sum(bytes) / count(*) AS a FROM {TABLE}"
@@ -603,7 +603,7 @@ def test_translations_are_cached_on_disk(tmp_path: Any, monkeypatch: pytest.Monk
 
 
 def test_refusals_are_not_cached(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flowsql.engines import translate
+    from flowsql.engines.duckdb import translate
 
     monkeypatch.setenv("FLOWSQL_CACHE_DIR", str(tmp_path))
     for _ in range(2):

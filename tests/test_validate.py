@@ -6,11 +6,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from flowsql import fields
 from flowsql.errors import ValidationError
-from flowsql.table import TableSpec
-from flowsql.validate import output_columns, referenced_columns, regenerate, validate_query
-from flowsql.window import TimeWindow
+from flowsql.investigations.validate import output_columns, referenced_columns, regenerate, validate_query
+from flowsql.investigations.window import TimeWindow
+from flowsql.tables import fields
+from flowsql.tables.spec import TableSpec
 
 SPEC = TableSpec(location="s3://bucket-one/logs/")
 FULL = TableSpec(

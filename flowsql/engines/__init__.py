@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from flowsql.investigations.window import TimeWindow
 from flowsql.results import Rows
-from flowsql.window import TimeWindow
 
 
 class Engine(Protocol):

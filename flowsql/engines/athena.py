@@ -20,9 +20,9 @@ from typing import Any
 from flowsql import aws
 from flowsql.config import AthenaSettings
 from flowsql.errors import ConfigError, EngineError, QueryFailed
+from flowsql.investigations.window import TimeWindow
 from flowsql.results import Rows, Stats
-from flowsql.table import TableSpec
-from flowsql.window import TimeWindow
+from flowsql.tables.spec import TableSpec
 
 PAGE_SIZE = 1000  # GetQueryResults' maximum page
 THROTTLE_ATTEMPTS = 8

@@ -1,0 +1,77 @@
+"""The `flowsql` command: a thin click shell over the library. Heavy modules are imported inside
+commands so `flowsql --help`, `list` and `show` start fast.
+
+The group lives in `app`, shared options in `options`, one module per command area; this module
+registers the commands on the group (the only place that knows them all) and turns errors into
+messages and exit statuses."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from flowsql.cli import cost, queries, run, sample, tables
+from flowsql.cli.app import cli
+from flowsql.errors import FlowsqlError
+
+COMMANDS: tuple[click.Command, ...] = (
+    tables.ddl,
+    tables.init,
+    tables.partitions,
+    tables.describe,
+    queries.list_command,
+    queries.show,
+    queries.render,
+    queries.validate,
+    run.run,
+    cost.compact,
+    cost.estimate,
+    sample.sample_command,
+    sample.demo_command,
+)
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+__all__ = ["COMMANDS", "cli", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: any FlowsqlError becomes one message on stderr and a non-zero exit."""
+    try:
+        code = cli.main(args=argv, prog_name="flowsql", standalone_mode=False)
+        # Outside standalone mode click returns ctx.exit(n)'s status instead of exiting with it.
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
+    except FlowsqlError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:
+        # A bug, not a user's mistake: say so in one line; FLOWSQL_DEBUG=1 shows the traceback.
+        import os
+
+        if os.environ.get("FLOWSQL_DEBUG"):
+            raise
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "  hint: this is a flowsql bug; rerun with FLOWSQL_DEBUG=1 for the traceback and report it",
+            err=True,
+        )
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""CLI commands of the query library: list, show, render, validate.
+
+`list` and `show` read the query files only: they never import sqlglot or an engine."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from flowsql.cli.options import (
+    Context,
+    configured_spec,
+    load_library,
+    params_option,
+    pass_context,
+    queries_option,
+    table_options,
+)
+
+
+def _report_broken(errors: Sequence[Exception]) -> None:
+    for exc in errors:
+        click.echo(f"error: {exc}", err=True)
+
+
+@click.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@queries_option
+@pass_context
+def list_command(ctx: Context, fmt: str, queries: tuple[str, ...]) -> None:
+    """List the investigations, and whether the configured table has the fields each needs.
+
+    Without a configured table, availability is for the default (version 2) log format.
+    """
+    from flowsql import output
+    from flowsql.investigations.library import describe_fields
+
+    spec = configured_spec(ctx)
+    good, bad = load_library(ctx, queries).load_all()
+    records = []
+    for inv in good:
+        missing = inv.available(spec)
+        if fmt == "json":
+            records.append(
+                {
+                    "name": inv.name,
+                    "title": inv.title,
+                    "category": inv.category,
+                    "available": not missing,
+                    "missing": [f.column for f in missing],
+                    "source": inv.source,
+                    "overrides": inv.overrides,
+                    "path": str(inv.path),
+                }
+            )
+        else:
+            records.append(
+                {
+                    "name": inv.name,
+                    "category": inv.category,
+                    "available": "no" if missing else "yes",
+                    "title": inv.title,
+                    "note": "; ".join(
+                        part
+                        for part in (
+                            "overrides packaged" if inv.overrides else "",
+                            f"needs {describe_fields(missing)}" if missing else "",
+                        )
+                        if part
+                    ),
+                }
+            )
+    output.write_records(records, fmt)
+    _report_broken(bad)
+    if bad:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("name")
+@queries_option
+@pass_context
+def show(ctx: Context, name: str, queries: tuple[str, ...]) -> None:
+    """Show everything about investigation NAME: description, parameters, fields, template."""
+    from flowsql.investigations.library import describe_fields
+
+    inv = load_library(ctx, queries).get(name)
+    spec = configured_spec(ctx)
+    missing = inv.available(spec)
+    where = f"{inv.source} ({inv.path})" + (", overrides the packaged one" if inv.overrides else "")
+    table = "the configured table" if ctx.config.table.get("location") else "the default v2 table"
+    lines = [
+        f"{inv.name}: {inv.title}",
+        "",
+        f"category:   {inv.category}",
+        f"source:     {where}",
+        f"available:  {'no, needs ' + describe_fields(missing) if missing else 'yes'} (for {table})",
+        "",
+        *inv.description.splitlines(),
+        "",
+        "parameters:",
+        *_param_lines(inv),
+        "",
+        "example:    flowsql run "
+        + " ".join([inv.name, *(f"-p {n}={v}" for n, v in inv.example_params().items())]),
+        "",
+        "fields:     " + ", ".join(inv.fields),
+        "columns:    " + ", ".join(inv.columns),
+        "",
+        "template:",
+        textwrap.indent(inv.template.strip("\n"), "  "),
+    ]
+    click.echo("\n".join(lines))
+
+
+def _param_lines(inv: Any) -> list[str]:
+    rows = [
+        ("start", "timestamp", "24 hours before end", "window start, UTC, inclusive (ISO-8601)"),
+        ("end", "timestamp", "now", "window end, UTC, exclusive (ISO-8601)"),
+    ]
+    for param in inv.params.values():
+        if param.required:
+            default = "(required)"
+        elif param.default is None:
+            default = "(none)"
+        elif isinstance(param.default, tuple):
+            default = ",".join(str(v) for v in param.default)
+        else:
+            default = str(param.default)
+        detail = param.help or ""
+        if param.type in ("int", "choice"):
+            detail = f"{detail} [{param.expected()}]" if detail else param.expected()
+        rows.append((param.name, param.type, default, detail))
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    return [
+        f"  {n.ljust(width[0])}  {t.ljust(width[1])}  {d.ljust(width[2])}  {h}".rstrip()
+        for n, t, d, h in rows
+    ]
+
+
+@click.command()
+@click.argument("name")
+@params_option
+@table_options
+@pass_context
+def render(
+    ctx: Context, name: str, params: tuple[str, ...], queries: tuple[str, ...], table_opts: dict[str, Any]
+) -> None:
+    """Print the validated Athena SQL of investigation NAME, ready to paste into the console.
+
+    The time window is -p start=… -p end=… (UTC; default the last 24 hours). The table comes from
+    TABLE OPTIONS or the config file (any s3:// --location will do to just read the SQL).
+    """
+    from flowsql.investigations.params import parse_assignments
+
+    values = parse_assignments(params)
+    inv = load_library(ctx, queries).get(name)
+    spec = ctx.spec(table_opts)
+    rendered = inv.render(spec, values, max_window_days=ctx.config.max_window_days)
+    click.echo(rendered.sql)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@queries_option
+@pass_context
+def validate(ctx: Context, paths: tuple[Path, ...], queries: tuple[str, ...]) -> None:
+    """Check investigations: the packaged ones and your folders, or only PATH (files or folders).
+
+    Each is rendered (with every choice, and with each optional parameter set) and validated
+    against a table with every field and against the default version 2 table. Problems are printed
+    as FILE:LINE:COL: MESSAGE, and the exit status is 1 when there is any.
+    """
+    from flowsql.investigations import library
+
+    if paths:
+        lib = library.load(list(paths))
+        names = [n for n in lib.names() if lib.entry(n).source == "user"]
+    else:
+        lib = load_library(ctx, queries)
+        names = lib.names()
+    problems = 0
+    for name in names:
+        report = library.check(lib, name)
+        problems += len(report.problems)
+        for problem in report.problems:
+            click.echo(str(problem))
+        if not report.problems:
+            click.echo(f"ok    {name}" + (f"  ({report.note})" if report.note else ""))
+    total = len(names)
+    click.echo(
+        f"{total} investigation{'s' if total != 1 else ''} checked, "
+        f"{problems} problem{'s' if problems != 1 else ''}"
+    )
+    if problems:
+        sys.exit(1)

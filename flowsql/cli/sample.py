@@ -1,0 +1,156 @@
+"""CLI commands: `flowsql sample` (write synthetic flow logs) and `flowsql demo` (a local tour)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+ALL_FIELDS = "all"
+
+
+def _log_format(value: str | None) -> str | None:
+    """`--log-format all` is every field flowsql knows (versions 2-8), in catalogue order."""
+    if value is None or value.strip().lower() != ALL_FIELDS:
+        return value
+    from flowsql.tables import fields
+
+    return fields.format_string(fields.CATALOGUE)
+
+
+def table_options_text(spec: Any) -> str:
+    """The TABLE OPTIONS that describe a sample set, ready to paste after a flowsql command."""
+    from flowsql.tables import fields
+
+    parts = ["--location", str(spec.location).rstrip("/") or ".", "--layout", spec.layout.value]
+    parts.append("--hourly" if spec.hourly else "--daily")
+    parts += ["--file-format", spec.file_format.value]
+    if tuple(f.name for f in spec.fields) != fields.DEFAULT_FORMAT:
+        parts += ["--log-format", fields.format_string(spec.fields)]
+    parts += ["--accounts", ",".join(spec.accounts), "--regions", ",".join(spec.regions)]
+    parts += ["--start-date", spec.start_date.isoformat()]
+    return shlex.join(parts)
+
+
+@click.command("sample")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--days", type=click.IntRange(1, 366), default=2, show_default=True, help="Days of logs.")
+@click.option("--end", help="The last day (YYYY-MM-DD, UTC) [yesterday].")
+@click.option("--layout", type=click.Choice(["aws", "hive"]), default="aws", show_default=True)
+@click.option("--hourly/--daily", default=False, help="Per-hour partitions [daily].")
+@click.option("--file-format", type=click.Choice(["text", "parquet"]), default="text", show_default=True)
+@click.option(
+    "--log-format",
+    help="LogFormat of the records, e.g. '${version} ${srcaddr} …', or 'all' for every field of "
+    "versions 2-8 [the default version 2 format].",
+)
+@click.option("--records", type=click.IntRange(0, 100_000_000), default=20_000, show_default=True)
+@click.option("--accounts", default="111122223333", show_default=True, help="Comma-separated account ids.")
+@click.option("--regions", default="us-east-1", show_default=True, help="Comma-separated Regions.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same records.")
+@click.option(
+    "--files-per-day",
+    type=click.IntRange(1, 288),
+    help="5-minute windows a day that hold files [one file per ~1,000 records, 24-288].",
+)
+@click.option("--force", is_flag=True, help="Replace a sample set written earlier in OUT.")
+def sample_command(
+    out: str,
+    days: int,
+    end: str | None,
+    layout: str,
+    hourly: bool,
+    file_format: str,
+    log_format: str | None,
+    records: int,
+    accounts: str,
+    regions: str,
+    seed: int,
+    files_per_day: int | None,
+    force: bool,
+) -> None:
+    """Write realistic VPC flow logs with planted incidents into OUT.
+
+    Files follow the exact S3 layout and naming (OUT/AWSLogs/…/{account}_vpcflowlogs_{region}_…),
+    keyed by the records' end times. Planted: SSH brute force, a port scan, a host sweep,
+    exfiltration, a blocked database port, public exposure, NODATA and SKIPDATA, and more.
+    """
+    from flowsql.sample.generator import generate
+
+    sample = generate(
+        out,
+        days=days,
+        end=end,
+        layout=layout,
+        hourly=hourly,
+        file_format=file_format,
+        log_format=_log_format(log_format),
+        records=records,
+        accounts=tuple(a.strip() for a in accounts.split(",") if a.strip()),
+        regions=tuple(r.strip() for r in regions.split(",") if r.strip()),
+        seed=seed,
+        files_per_day=files_per_day,
+        overwrite=force,
+    )
+    echo = click.echo
+    echo(f"wrote {sample.summary()} in {sample.seconds:.1f}s under {Path(out) / 'AWSLogs'}")
+    first = sample.incidents.ssh_brute_force
+    echo(f"planted (account {first.account}, {first.region}):")
+    for item in sample.incidents.all():
+        echo(f"  {item.kind:<20} {item.description}")
+    options = table_options_text(sample.spec)
+    echo("table options:")
+    echo(f"  {options}")
+    start = sample.window.start.date().isoformat()
+    finish = sample.window.end.date().isoformat()
+    echo("try:")
+    echo(f"  flowsql run rejected_ssh_sources {options} -p start={start} -p end={finish}")
+
+
+@click.command("demo")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    help="Write the sample logs here and keep them [a temporary folder, removed afterwards].",
+)
+@click.option("--records", type=click.IntRange(1000, 5_000_000), default=20_000, show_default=True)
+def demo_command(folder: str | None, records: int) -> None:
+    """Generate sample flow logs and tour the investigations that find what was planted in them.
+
+    Runs locally on DuckDB: no AWS account, no network. With --dir the logs stay, to explore with
+    `flowsql run` afterwards.
+    """
+    import tempfile
+
+    from flowsql.sample import demo
+    from flowsql.sample.generator import generate
+
+    began = time.perf_counter()
+    echo = click.echo
+    with tempfile.TemporaryDirectory(prefix="flowsql-demo-") as scratch:
+        target = Path(folder) if folder else Path(scratch)
+        sample = generate(target, records=records, overwrite=True)
+        echo(f"flowsql demo: {sample.summary()}, written in {sample.seconds:.1f}s")
+        echo(f"  to {target}{'' if folder else ' (temporary)'}, in the exact S3 layout and file naming")
+        echo("  planted: SSH brute force, a port scan, a host sweep, exfiltration, a blocked database")
+        echo("  port, MySQL open to the internet, an idle interface and lost records. Let's find them.")
+        start, end = sample.window.start.date(), sample.window.end.date()
+        echo(f"  Every step runs over the whole sample: -p start={start} -p end={end}.")
+        echo("")
+        session = demo.connect(sample)
+        try:
+            for number, step in enumerate(demo.tour(sample, session), start=1):
+                demo.render_step(number, step, echo)
+        finally:
+            session.close()
+        echo(f"done in {time.perf_counter() - began:.1f}s on DuckDB, no AWS account used.")
+        if folder:
+            echo("explore further:")
+            echo("  flowsql list")
+            echo(f"  flowsql run top_talkers {table_options_text(sample.spec)} -p start={start} -p end={end}")
+    sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""Scanning less: estimates of what a window reads, and compaction of text flow logs into Parquet."""
