@@ -28,7 +28,8 @@ from flowsql.tables.spec import TableSpec
 if TYPE_CHECKING:
     from flowsql.engines import Engine
     from flowsql.engines.athena import AthenaProgress
-    from flowsql.investigations.library import Investigation, Library, Rendered
+    from flowsql.investigations.investigation import Investigation, Rendered
+    from flowsql.investigations.library import Library
 
 ENGINES = ("duckdb", "athena")
 TABLE_OPTIONS = configmod.TABLE_KEYS

@@ -9,7 +9,7 @@ import sqlglot
 from sqlglot import exp
 
 from flowsql.errors import NotAvailable
-from flowsql.investigations import library, macros
+from flowsql.investigations import investigation, library, macros
 from flowsql.tables import fields
 from flowsql.tables.spec import TableSpec
 
@@ -52,7 +52,7 @@ def test_at_least_30_investigations_with_every_fixed_name_and_parameter() -> Non
 
 def test_every_category_is_represented_and_titles_are_distinct() -> None:
     invs = list(LIBRARY)
-    assert {inv.category for inv in invs} == set(library.CATEGORIES)
+    assert {inv.category for inv in invs} == set(investigation.CATEGORIES)
     assert len({inv.title for inv in invs}) == len(invs)
     for inv in invs:
         assert len(inv.description) > 80, inv.name

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from flowsql.config import AthenaSettings
-from flowsql.cost import compact
+from flowsql.cost import compact, compact_athena, compact_local
 from flowsql.errors import BadFile, ConfigError, LocationError
 from flowsql.tables.fields import BY_NAME
 from flowsql.tables.spec import TableSpec
@@ -124,7 +124,7 @@ def _final_files(dest: Path) -> list[Path]:
 
 
 def test_copy_holds_every_record_of_every_partition(source: TableSpec, tmp_path: Path) -> None:
-    report = compact.compact_local(source, str(tmp_path / "pq"))
+    report = compact_local.compact_local(source, str(tmp_path / "pq"))
     expected = _text_by_partition(Path(source.location))
     assert _parquet_by_partition(tmp_path / "pq") == expected
     assert len(expected) == 2 * 4  # two accounts; three days plus the records that end after midnight
@@ -139,7 +139,7 @@ def test_copy_holds_every_record_of_every_partition(source: TableSpec, tmp_path:
 def test_parquet_physical_types_follow_the_reference(source: TableSpec, tmp_path: Path) -> None:
     import duckdb
 
-    compact.compact_local(source, str(tmp_path / "pq"))
+    compact_local.compact_local(source, str(tmp_path / "pq"))
     path = _final_files(tmp_path / "pq")[0]
     schema = {
         name: (kind, converted)
@@ -170,11 +170,11 @@ def test_parquet_physical_types_follow_the_reference(source: TableSpec, tmp_path
 
 def test_rerun_skips_complete_partitions_and_redoes_a_missing_one(source: TableSpec, tmp_path: Path) -> None:
     dest = tmp_path / "pq"
-    compact.compact_local(source, str(dest))
+    compact_local.compact_local(source, str(dest))
     files = _final_files(dest)
     before = {p: p.stat().st_ino for p in files}
     files[2].unlink()
-    report = compact.compact_local(source, str(dest))
+    report = compact_local.compact_local(source, str(dest))
     assert report.count("written", "rewritten") == 1 and report.count("skipped") == len(files) - 1
     assert [r.partition.label for r in report.results if r.status != "skipped"] == [
         r.partition.label for r in report.results if files[2].as_posix() in r.files
@@ -189,25 +189,25 @@ def test_a_file_whose_row_count_disagrees_is_rewritten(source: TableSpec, tmp_pa
     import duckdb
 
     dest = tmp_path / "pq"
-    compact.compact_local(source, str(dest))
+    compact_local.compact_local(source, str(dest))
     victim = _final_files(dest)[0]
     # Same name, fewer rows: what a copy damaged by hand would look like.
     con = duckdb.connect()
     con.execute(f"COPY (SELECT * FROM read_parquet('{victim}') LIMIT 5) TO '{victim}.x' (FORMAT parquet)")
     os.replace(f"{victim}.x", victim)
-    report = compact.compact_local(source, str(dest))
+    report = compact_local.compact_local(source, str(dest))
     assert report.count("rewritten") == 1
     assert _parquet_by_partition(dest) == _text_by_partition(Path(source.location))
 
 
 def test_a_partition_that_gained_files_is_rewritten(source: TableSpec, tmp_path: Path) -> None:
     dest = tmp_path / "pq"
-    compact.compact_local(source, str(dest))
+    compact_local.compact_local(source, str(dest))
     old = set(_final_files(dest))
     text = sorted(Path(source.location).rglob("*.log.gz"))[0]
     newcomer = text.with_name(text.name.replace("T00", "T23"))
     newcomer.write_bytes(text.read_bytes())
-    report = compact.compact_local(source, str(dest))
+    report = compact_local.compact_local(source, str(dest))
     assert report.count("rewritten") == 1
     new = set(_final_files(dest))
     assert len(new - old) == 1 and len(old - new) == 1  # the stale file is gone, not left beside
@@ -221,7 +221,7 @@ def test_a_bad_text_file_stops_with_its_name_and_leaves_no_final_file(
     victim = text[-1]
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
     with pytest.raises(BadFile) as info:
-        compact.compact_local(source, str(tmp_path / "pq"))
+        compact_local.compact_local(source, str(tmp_path / "pq"))
     assert str(victim) in str(info.value)
     account, region, year, month, day = victim.parts[-7], *victim.parts[-5:-1]
     partition = (
@@ -234,7 +234,7 @@ def test_a_bad_text_file_stops_with_its_name_and_leaves_no_final_file(
 
 _KILLER = """
 import os, signal, sys
-from flowsql.cost import compact
+from flowsql.cost import compact, compact_athena, compact_local
 from flowsql.tables.fields import parse_log_format
 from flowsql.tables.spec import TableSpec
 
@@ -248,9 +248,9 @@ def replace(src, dst):
         renamed.append(dst)
     return real_replace(src, dst)
 
-compact.os.replace = replace
+compact_local.os.replace = replace
 spec = TableSpec(location=sys.argv[1], fields=parse_log_format(sys.argv[3]))
-compact.compact_local(spec, sys.argv[2])
+compact_local.compact_local(spec, sys.argv[2])
 """
 
 
@@ -265,28 +265,30 @@ def test_a_killed_run_leaves_no_half_file_and_the_rerun_finishes(source: TableSp
     assert len(finals) == 2 and len(hidden) == 1
     assert hidden[0].name.startswith(".") and compact.TMP_MARK in hidden[0].name
     assert not (hidden[0].parent / hidden[0].name[1:].split(compact.TMP_MARK)[0]).exists()
-    report = compact.compact_local(source, str(dest))
+    report = compact_local.compact_local(source, str(dest))
     assert report.count("skipped") == 2
     assert not [p for p in dest.rglob(".*") if p.is_file()]
     assert _parquet_by_partition(dest) == _text_by_partition(Path(source.location))
 
 
 def test_days_limit_the_partitions(source: TableSpec, tmp_path: Path) -> None:
-    report = compact.compact_local(source, str(tmp_path / "pq"), days=(date(2024, 5, 2), date(2024, 5, 3)))
+    report = compact_local.compact_local(
+        source, str(tmp_path / "pq"), days=(date(2024, 5, 2), date(2024, 5, 3))
+    )
     assert sorted({r.partition.day for r in report.results}) == [date(2024, 5, 2), date(2024, 5, 3)]
     assert len(report.results) == 4
 
 
 def test_local_refusals(source: TableSpec, tmp_path: Path) -> None:
     with pytest.raises(LocationError, match="s3://"):
-        compact.compact_local(source, "s3://bucket/pq")
+        compact_local.compact_local(source, "s3://bucket/pq")
     with pytest.raises(ConfigError, match="differ"):
-        compact.compact_local(source, source.location)
+        compact_local.compact_local(source, source.location)
     (tmp_path / "empty" / "AWSLogs").mkdir(parents=True)
     with pytest.raises(LocationError, match="no text flow-log files"):
-        compact.compact_local(_spec(tmp_path / "empty"), str(tmp_path / "pq"))
+        compact_local.compact_local(_spec(tmp_path / "empty"), str(tmp_path / "pq"))
     with pytest.raises(ConfigError, match="compression"):
-        compact.compact_local(source, str(tmp_path / "pq"), compression="brotli")
+        compact_local.compact_local(source, str(tmp_path / "pq"), compression="brotli")
 
 
 def test_cli_compact_prints_the_table_options_of_the_copy(
@@ -371,7 +373,9 @@ def _check_shape(sql: str, kind: str, spec: TableSpec) -> tuple[list[str], list[
 @pytest.mark.parametrize("hourly", [False, True])
 def test_athena_batches_cover_every_partition_once_within_the_limit(hourly: bool) -> None:
     spec = _athena_spec(hourly)
-    target, batches = compact.athena_batches(spec, "s3://dest-bucket/pq", date(2024, 4, 1), date(2024, 5, 10))
+    target, batches = compact_athena.athena_batches(
+        spec, "s3://dest-bucket/pq", date(2024, 4, 1), date(2024, 5, 10)
+    )
     assert target.file_format.value == "parquet" and target.table == "flow_logs_parquet"
     assert [b.kind for b in batches] == ["ctas"] + ["insert"] * (len(batches) - 1)
     seen: Counter[tuple[str, str, str]] = Counter()
@@ -398,7 +402,7 @@ def test_athena_compaction_sends_the_statements_to_athena(moto) -> None:
     s3.create_bucket(Bucket="dest-bucket")
     settings = AthenaSettings(region="us-east-1", output_location="s3://results/out/")
     spec = _athena_spec()
-    target, done = compact.compact_athena(
+    target, done = compact_athena.compact_athena(
         spec, "s3://dest-bucket/pq", settings, date(2024, 5, 1), date(2024, 5, 20)
     )
     assert len(done) == 2
@@ -422,7 +426,7 @@ def test_athena_compaction_refuses_a_location_that_is_not_empty(moto) -> None:
     s3.put_object(Bucket="dest-bucket", Key="pq/AWSLogs/old.parquet", Body=b"x")
     settings = AthenaSettings(region="us-east-1", output_location="s3://results/out/")
     with pytest.raises(LocationError, match="not empty"):
-        compact.compact_athena(
+        compact_athena.compact_athena(
             _athena_spec(), "s3://dest-bucket/pq", settings, date(2024, 5, 1), date(2024, 5, 2)
         )
     assert not moto.client("athena").list_query_executions()["QueryExecutionIds"]

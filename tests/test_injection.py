@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 from flowsql.errors import ParameterError
-from flowsql.investigations import library
+from flowsql.investigations import investigation, library
 from flowsql.investigations.params import TYPES
 from flowsql.tables import fields
 from flowsql.tables.spec import TableSpec
@@ -99,7 +99,7 @@ ORDER BY n DESC, srcaddr
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> library.Investigation:
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> investigation.Investigation:
     folder = tmp_path_factory.mktemp("queries")
     (folder / "every_string.sql").write_text(SYNTHETIC, encoding="utf-8")
     return library.load([folder]).get("every_string")
@@ -135,7 +135,7 @@ def _generic(tree: exp.Expression) -> exp.Expression:
     return tree.copy().transform(mask)
 
 
-def _render(inv: library.Investigation, values: dict[str, Any]) -> library.Rendered | None:
+def _render(inv: investigation.Investigation, values: dict[str, Any]) -> investigation.Rendered | None:
     try:
         return inv.render(SPEC, {**inv.example_params(), **values, **WINDOW}, cache=False)
     except ParameterError:
@@ -145,7 +145,7 @@ def _render(inv: library.Investigation, values: dict[str, Any]) -> library.Rende
 _REFERENCES: dict[tuple[str, str], tuple[exp.Expression, str]] = {}
 
 
-def _reference(inv: library.Investigation, name: str) -> tuple[exp.Expression, str]:
+def _reference(inv: investigation.Investigation, name: str) -> tuple[exp.Expression, str]:
     """The tree rendered with a harmless value no template contains, and that value."""
     key = (str(inv.path), name)
     if key not in _REFERENCES:
@@ -155,7 +155,7 @@ def _reference(inv: library.Investigation, name: str) -> tuple[exp.Expression, s
     return _REFERENCES[key]
 
 
-def _assert_value_only_in_literals(inv: library.Investigation, name: str, value: str) -> None:
+def _assert_value_only_in_literals(inv: investigation.Investigation, name: str, value: str) -> None:
     ref_tree, benign = _reference(inv, name)
     assume(value not in _string_literals(ref_tree))
     rendered = _render(inv, {name: value})
@@ -168,20 +168,20 @@ def _assert_value_only_in_literals(inv: library.Investigation, name: str, value:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=hostile)
-def test_free_text_lands_in_literals_only(synthetic: library.Investigation, value: str) -> None:
+def test_free_text_lands_in_literals_only(synthetic: investigation.Investigation, value: str) -> None:
     _assert_value_only_in_literals(synthetic, "label", value)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=hostile)
-def test_optional_text_lands_in_literals_only(synthetic: library.Investigation, value: str) -> None:
+def test_optional_text_lands_in_literals_only(synthetic: investigation.Investigation, value: str) -> None:
     _assert_value_only_in_literals(synthetic, "maybe", value)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(["mode", "ip", "net", "eni", "account"]), value=hostile)
 def test_typed_strings_are_refused_or_keep_the_shape(
-    synthetic: library.Investigation, name: str, value: str
+    synthetic: investigation.Investigation, name: str, value: str
 ) -> None:
     ref_tree, _ = _reference(synthetic, "label")
     rendered = _render(synthetic, {name: value})
@@ -189,7 +189,7 @@ def test_typed_strings_are_refused_or_keep_the_shape(
         assert _generic(sqlglot.parse_one(rendered.sql, read="athena")) == _generic(ref_tree)
 
 
-def test_values_that_look_valid_but_carry_sql_are_refused(synthetic: library.Investigation) -> None:
+def test_values_that_look_valid_but_carry_sql_are_refused(synthetic: investigation.Investigation) -> None:
     for name, valid in [
         ("ip", "10.0.0.1"),
         ("net", "10.0.0.0/8"),

@@ -17,7 +17,7 @@ from flowsql.errors import (
     QueryNotFound,
     ValidationError,
 )
-from flowsql.investigations import library
+from flowsql.investigations import library, loading
 from flowsql.tables import fields
 from flowsql.tables.spec import TableSpec
 
@@ -84,7 +84,7 @@ def test_header_ends_at_the_first_line_without_dashes(tmp_path: Path) -> None:
     path = write(
         tmp_path, "q", text + "\n-- a SQL comment, not metadata: the blank line ended the header\n" + BODY
     )
-    inv = library.load_file(path)
+    inv = loading.load_file(path)
     assert inv.name == "q" and inv.title == "A test investigation"
     assert inv.description == "Two lines of\ndescription."
     assert inv.fields == ("srcaddr", "dstport", "start", "log_status")
@@ -99,7 +99,7 @@ def test_hyphenated_field_names_become_columns(tmp_path: Path) -> None:
     text = HEADER.format(name="q").replace(
         "[srcaddr, dstport, start, log_status]", "[srcaddr, dstport, start, log-status]"
     )
-    inv = library.load_file(write(tmp_path, "q", text + BODY))
+    inv = loading.load_file(write(tmp_path, "q", text + BODY))
     assert inv.fields == ("srcaddr", "dstport", "start", "log_status")
 
 
@@ -129,7 +129,7 @@ def test_hyphenated_field_names_become_columns(tmp_path: Path) -> None:
 def test_definition_errors_name_file_and_line(tmp_path: Path, change, line: int, message: str) -> None:  # type: ignore[no-untyped-def]
     path = write(tmp_path, "q", change(HEADER.format(name="q") + BODY))
     with pytest.raises(QueryDefinitionError) as err:
-        library.load_file(path)
+        loading.load_file(path)
     assert err.value.path == str(path)
     assert err.value.line == line, str(err.value)
     assert str(err.value).startswith(f"{path}:{line}: ")
@@ -139,7 +139,7 @@ def test_definition_errors_name_file_and_line(tmp_path: Path, change, line: int,
 def test_file_stem_must_be_an_identifier(tmp_path: Path) -> None:
     path = write(tmp_path, "my-query", HEADER.format(name="my-query") + BODY)
     with pytest.raises(QueryDefinitionError, match="lowercase identifier"):
-        library.load_file(path)
+        loading.load_file(path)
 
 
 # --- the library and user folders -------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_broken_file_does_not_hide_the_others(tmp_path: Path) -> None:
 
 
 def test_render_returns_validated_sql_window_and_values(tmp_path: Path) -> None:
-    inv = library.load_file(write(tmp_path, "q"))
+    inv = loading.load_file(write(tmp_path, "q"))
     rendered = inv.render(V2, {"start": "2024-05-01", "end": "2024-05-01T06:00:00Z", "port": "2222"})
     assert rendered.investigation is inv
     assert rendered.values == {
@@ -340,7 +340,7 @@ def test_output_columns_must_match_the_header(tmp_path: Path) -> None:
     with pytest.raises(
         ValidationError, match="returns columns srcaddr, total but its header promises srcaddr, n"
     ):
-        library.load_file(write(tmp_path, "q", text)).render(V2)
+        loading.load_file(write(tmp_path, "q", text)).render(V2)
 
 
 def test_validation_error_points_at_the_file_line_and_column(tmp_path: Path) -> None:
@@ -349,7 +349,7 @@ def test_validation_error_points_at_the_file_line_and_column(tmp_path: Path) -> 
     )
     path = write(tmp_path, "q", text)
     with pytest.raises(ValidationError) as err:
-        library.load_file(path).render(V2)
+        loading.load_file(path).render(V2)
     lines = path.read_text().splitlines()
     assert (err.value.line, err.value.col) == (16, 7)
     assert lines[15][6:].startswith("log_stats")
@@ -362,7 +362,7 @@ def test_macros_refuse_parameter_values(tmp_path: Path) -> None:
     )
     body = BODY.replace("AND dstport = {{ port }}", "AND {{ is_private(col) }}")
     with pytest.raises(QueryDefinitionError) as err:
-        library.load_file(write(tmp_path, "q", text + body)).render(V2)
+        loading.load_file(write(tmp_path, "q", text + body)).render(V2)
     assert "column name written in the template" in str(err.value)
     assert err.value.line == 16
 
@@ -389,14 +389,14 @@ def test_is_private_covers_exactly_rfc1918_and_ula_and_ignores_dash() -> None:
 def test_filters_that_would_splice_text_are_refused_at_load(tmp_path: Path, expression: str) -> None:
     text = (HEADER.format(name="q") + BODY).replace("{{ port }}", expression)
     with pytest.raises(QueryDefinitionError) as err:
-        library.load_file(write(tmp_path, "q", text))
+        loading.load_file(write(tmp_path, "q", text))
     assert err.value.line == 16 and "filter is not available" in str(err.value)
 
 
 def test_a_comment_right_below_the_header_is_part_of_it(tmp_path: Path) -> None:
     text = HEADER.format(name="q") + "-- just a note\n" + BODY
     with pytest.raises(QueryDefinitionError) as err:
-        library.load_file(write(tmp_path, "q", text))
+        loading.load_file(write(tmp_path, "q", text))
     assert err.value.line == 12 and "not valid YAML" in str(err.value)
 
 

@@ -12,7 +12,7 @@ import click
 from flowsql.cli.options import Context, pass_context, table_options
 from flowsql.errors import ConfigError
 
-COMPRESSIONS = ("zstd", "snappy", "gzip")  # flowsql.compact.COMPRESSIONS, kept here to stay light
+COMPRESSIONS = ("zstd", "snappy", "gzip")  # flowsql.cost.compact.COMPRESSIONS, kept here to stay light
 
 
 @click.command()
@@ -64,6 +64,7 @@ def compact(
     most 100 partitions each. Either way, the table options for the copy are printed at the end.
     """
     from flowsql.cost import compact as compactmod
+    from flowsql.cost import compact_local
 
     engine = engine or ("athena" if dest.startswith("s3://") else "duckdb")
     if engine == "athena":
@@ -81,7 +82,7 @@ def compact(
         if not quiet:
             click.echo(f"{result.partition.label}: {result.status}, {result.rows:,} rows", err=True)
 
-    report = compactmod.compact_local(
+    report = compact_local.compact_local(
         spec, dest, days=days, compression=compression, threads=threads, on_partition=progress
     )
     for warning in report.warnings:
@@ -103,12 +104,13 @@ def _compact_athena(
     quiet: bool,
 ) -> None:
     from flowsql.cost import compact as compactmod
+    from flowsql.cost import compact_athena
     from flowsql.results import athena_cost, format_bytes, format_cost
 
     spec = ctx.spec(table_opts, discover_partitions=True)
     first, last = compactmod.day_range(spec, start, end)
     if dry_run:
-        target, batches = compactmod.athena_batches(
+        target, batches = compact_athena.athena_batches(
             spec, dest, first, last, table=target_table, compression=compression
         )
         for i, batch in enumerate(batches, 1):
@@ -130,7 +132,7 @@ def _compact_athena(
                 err=True,
             )
 
-    target, done = compactmod.compact_athena(
+    target, done = compact_athena.compact_athena(
         spec, dest, settings, first, last, table=target_table, compression=compression, on_statement=progress
     )
     cost = sum(athena_cost(rows.stats.bytes_scanned or 0) or 0 for _, rows in done)

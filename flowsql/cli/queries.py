@@ -38,7 +38,7 @@ def list_command(ctx: Context, fmt: str, queries: tuple[str, ...]) -> None:
     Without a configured table, availability is for the default (version 2) log format.
     """
     from flowsql import output
-    from flowsql.investigations.library import describe_fields
+    from flowsql.investigations.investigation import describe_fields
 
     spec = configured_spec(ctx)
     good, bad = load_library(ctx, queries).load_all()
@@ -87,7 +87,7 @@ def list_command(ctx: Context, fmt: str, queries: tuple[str, ...]) -> None:
 @pass_context
 def show(ctx: Context, name: str, queries: tuple[str, ...]) -> None:
     """Show everything about investigation NAME: description, parameters, fields, template."""
-    from flowsql.investigations.library import describe_fields
+    from flowsql.investigations.investigation import describe_fields
 
     inv = load_library(ctx, queries).get(name)
     spec = configured_spec(ctx)

@@ -6,9 +6,9 @@
     sample.incidents       # what was planted (SSH brute force, port scan, exfiltration, …)
     sample.records         # every record, read back from the files, as dicts
 
-The network and its incidents come from flowsql.sample.world (plain Python, a handful of records
-each); the bulk of the records is drawn in DuckDB from weighted templates with per-record hashes,
-so two million records take seconds and the same seed always gives the same records.
+The network (flowsql.sample.network) and its incidents (flowsql.sample.incidents) are plain Python,
+a handful of records each; the bulk of the records is drawn in DuckDB from weighted templates with
+per-record hashes, so two million records take seconds and the same seed always gives the same records.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from typing import Any
 
 from flowsql.errors import ConfigError
 from flowsql.investigations.window import TimeWindow
-from flowsql.sample import world as sw
+from flowsql.sample import incidents as planting
+from flowsql.sample import network
 from flowsql.tables import fields as flowfields
 from flowsql.tables.spec import FileFormat, TableSpec
 
@@ -42,8 +43,8 @@ GZIP_LEVEL = 2
 
 __all__ = ["Incidents", "Planted", "SampleSet", "generate", "read_records"]
 
-Incidents = sw.Incidents
-Planted = sw.Planted
+Incidents = planting.Incidents
+Planted = planting.Planted
 
 
 @dataclass
@@ -51,7 +52,7 @@ class SampleSet:
     """What generate() wrote: the table describing it, the planted incidents and the files."""
 
     spec: TableSpec
-    incidents: sw.Incidents
+    incidents: planting.Incidents
     window: TimeWindow
     files: list[Path]
     count: int
@@ -139,20 +140,20 @@ def generate(
     slots = _active_slots(rng("slots"), first, days, per_day)
 
     worlds = [
-        sw.World(account, region, index, rng("world", account, region))
+        network.World(account, region, index, rng("world", account, region))
         for index, (account, region) in enumerate(itertools.product(accounts, regions))
     ]
-    clock = sw.Clock(rng("clock"), slots, first, last)
-    explicit, incidents = sw.plant(worlds[0], rng("plant"), clock, records)
+    clock = planting.Clock(rng("clock"), slots, first, last)
+    explicit, incidents = planting.plant(worlds[0], rng("plant"), clock, records)
     for row in explicit:
         row["_world"] = 0
-    templates: list[tuple[int, sw.Template]] = []
+    templates: list[tuple[int, network.Template]] = []
     for index, world in enumerate(worlds):
-        own = sw.templates(world, rng("templates", index), sw.excluded_by_incidents(world))
+        own = network.templates(world, rng("templates", index), planting.excluded_by_incidents(world))
         templates.extend((index, t) for t in own)
         per_midnight = min(200, max(2, records // (days * 288 * len(worlds))))
         midnights = iter(range(first + 86400, last + 1, 86400))
-        for row in sw.crossing_records(own, rng("midnight", index), midnights, per_midnight):
+        for row in planting.crossing_records(own, rng("midnight", index), midnights, per_midnight):
             row["_world"] = index
             explicit.append(row)
     background = max(0, records - len(explicit))
@@ -248,7 +249,7 @@ def _connect(tmp: Path) -> Any:
 
 
 def _sql_type(column: str) -> str:
-    return "BIGINT" if column in sw.INT_COLUMNS else "VARCHAR"
+    return "BIGINT" if column in network.INT_COLUMNS else "VARCHAR"
 
 
 def _tsv(path: Path, names: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
@@ -286,7 +287,7 @@ _WIDE_EXTRA = {
 def _stage(
     con: Any,
     tmp: Path,
-    templates: Sequence[tuple[int, sw.Template]],
+    templates: Sequence[tuple[int, network.Template]],
     explicit: Sequence[dict[str, Any]],
     slots: Sequence[int],
 ) -> None:
@@ -307,7 +308,7 @@ def _stage(
         rows.append(row)
     for values in explicit:
         rows.append({**values, "ref": len(rows), "explicit": True})
-    columns = {**_WIDE_EXTRA, **{c: _sql_type(c) for c in sw.COLUMNS}}
+    columns = {**_WIDE_EXTRA, **{c: _sql_type(c) for c in network.COLUMNS}}
     _tsv(tmp / "wide.tsv", list(columns), rows)
     _read_tsv(con, "wide", tmp / "wide.tsv", columns)
     _tsv(tmp / "picks.tsv", ["pick", "ref"], picks)
@@ -376,7 +377,7 @@ def _output_columns(spec: TableSpec, parquet: bool) -> str:
             expr = str(version)
         elif f.column in _DRAWN:
             expr = "f." + _q(f.column)
-        elif f.column in sw.COLUMNS:
+        elif f.column in network.COLUMNS:
             expr = "w." + _q(f.column)
         else:
             expr = "NULL"  # a field flowsql does not know: '-' like AWS prints an empty value
@@ -400,8 +401,8 @@ def _write(con: Any, spec: TableSpec, tmp: Path, seed: int, places: Sequence[tup
 def _file_path(spec: TableSpec, account: str, region: str, slot: int, seed: int, part: int = 0) -> Path:
     moment = datetime.fromtimestamp(slot, UTC)
     folder = spec.partition_path(account, region, moment.date(), moment.hour if spec.hourly else None)
-    flow_log = "fl-" + sw.short_hash("flow-log", seed, account, region, length=17)
-    digest = sw.short_hash(seed, account, region, slot, part)
+    flow_log = "fl-" + planting.short_hash("flow-log", seed, account, region, length=17)
+    digest = planting.short_hash(seed, account, region, slot, part)
     name = f"{account}_vpcflowlogs_{region}_{flow_log}_{moment:%Y%m%dT%H%M}Z_{digest}{spec.file_suffix}"
     return Path(folder) / name
 
@@ -470,7 +471,7 @@ def read_records(files: Sequence[Path], spec: TableSpec) -> list[dict[str, Any]]
     for path in files:
         with gzip.open(path, "rt", encoding="utf-8") as f:
             names = [flowfields.column_name(n) for n in f.readline().split()]
-            ints = [name in sw.INT_COLUMNS for name in names]
+            ints = [name in network.INT_COLUMNS for name in names]
             for line in f:
                 cells = line.split()
                 if len(cells) != len(names):

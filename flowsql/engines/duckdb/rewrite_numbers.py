@@ -15,8 +15,6 @@ from flowsql.errors import UnsupportedConstruct, ValidationError
 if TYPE_CHECKING:
     from sqlglot import exp
 
-    from flowsql.engines.duckdb.rewriter import _Rewriter
-
 
 @lru_cache(maxsize=1)
 def _metadata() -> dict[Any, Any]:
@@ -229,7 +227,7 @@ class NumberRewrites(RewriteBase):
 class _Casts:
     """CAST / TRY_CAST with Trino's rules: which texts convert, how doubles round, how times print."""
 
-    def __init__(self, rewriter: _Rewriter) -> None:
+    def __init__(self, rewriter: RewriteBase) -> None:
         self.r = rewriter
         self.exp = rewriter.exp
 

@@ -1,0 +1,226 @@
+"""An investigation: its metadata, its parameters, and its rendering for a table and a window."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flowsql.errors import (
+    NotAvailable,
+    QueryDefinitionError,
+    ValidationError,
+)
+from flowsql.investigations import params as paramsmod
+from flowsql.investigations.params import Param
+from flowsql.investigations.window import TimeWindow
+from flowsql.tables.fields import Field
+from flowsql.tables.spec import TableSpec
+
+CATEGORIES = ("security", "troubleshooting", "cost/usage", "health")
+HEADER_KEYS = ("name", "title", "description", "category", "fields", "params", "columns")
+_REQUIRED_KEYS = ("name", "title", "description", "category", "fields", "columns")
+_STEM = re.compile(r"^[a-z][a-z0-9_]*$")
+_FIELD = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered, validated investigation: `sql` is exactly what an engine runs."""
+
+    investigation: Investigation
+    sql: str
+    window: TimeWindow
+    values: dict[str, Any]
+    # The parsed tree of `sql`'s source, so an engine can translate without parsing again.
+    tree: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Investigation:
+    """One canned investigation: its metadata, declared parameters and Jinja SQL template."""
+
+    name: str
+    title: str
+    description: str
+    category: str
+    fields: tuple[str, ...]
+    params: Mapping[str, Param]
+    columns: tuple[str, ...]
+    path: Path
+    source: str  # "packaged" or "user"
+    overrides: bool
+    template: str
+    header_lines: int = 0
+
+    def available(self, spec: TableSpec) -> list[Field]:
+        """The fields this investigation needs that the table lacks (empty: it can run)."""
+        return spec.missing_fields(self.fields)
+
+    def unavailable_reason(self, spec: TableSpec) -> str | None:
+        missing = self.available(spec)
+        return f"needs {describe_fields(missing)}" if missing else None
+
+    def render(
+        self,
+        spec: TableSpec,
+        params: Mapping[str, Any] | None = None,
+        *,
+        max_window_days: float = 31,
+        now: datetime | None = None,
+        cache: bool = True,
+    ) -> Rendered:
+        """Check the parameters, render the template for `spec`, validate it, regenerate the SQL.
+
+        With `cache`, a statement validated before (same rendered text, table and validator) is taken
+        from disk without importing sqlglot; its `tree` is then None."""
+        missing = self.available(spec)
+        if missing:
+            raise NotAvailable(
+                f"{self.name} is not available for this table: needs {describe_fields(missing)}",
+                hint="the flow log's format must include these fields (see `flowsql show "
+                f"{self.name}`); with --log-format, tell flowsql the format the logs really have",
+            )
+        given = dict(params or {})
+        start, end = given.pop("start", None), given.pop("end", None)
+        window = TimeWindow.parse(start, end, max_span=timedelta(days=max_window_days), now=now)
+        values = paramsmod.resolve(self.params, given, investigation=self.name)
+        text = self.render_text(spec, window, values)
+        values = {"start": window.start, "end": window.end, **values}
+        if not cache:
+            sql, tree = self._validate(text, spec)
+            return Rendered(self, sql, window, values, tree)
+        from flowsql import diskcache
+
+        here = Path(__file__)
+        sql = diskcache.remember(
+            "validated-sql",
+            (str(here), str(here.with_name("validate.py"))),
+            [text, spec.to_json(), list(self.columns), str(self.path)],
+            lambda: self._validate(text, spec)[0],
+        )
+        return Rendered(self, sql, window, values)
+
+    def _validate(self, text: str, spec: TableSpec) -> tuple[str, Any]:
+        """The regenerated SQL of rendered text and its tree, or the first problem with file:line:col."""
+        from flowsql.investigations import validate
+
+        try:
+            tree = validate.validate_query(text, spec)
+        except ValidationError as exc:
+            raise type(exc)(
+                f"{self._where(exc.line, exc.col)}: {self.name} does not validate: {exc.message}",
+                line=exc.line,
+                col=exc.col,
+                hint=exc.hint,
+            ) from None
+        returned = validate.output_columns(tree)
+        if returned != list(self.columns):
+            raise ValidationError(
+                f"{self.path}: {self.name} returns columns {', '.join(returned)} but its header "
+                f"promises {', '.join(self.columns)}"
+            )
+        return validate.regenerate(tree), tree
+
+    def render_text(self, spec: TableSpec, window: TimeWindow, values: Mapping[str, Any]) -> str:
+        """The template's output before validation (line numbers match the file's)."""
+        from flowsql.investigations import macros
+
+        context = {**macros.helpers(spec, window), **values}
+        try:
+            return self._compiled().render(context)
+        except QueryDefinitionError:
+            raise
+        except Exception as exc:
+            line = template_line(exc, str(self.path))
+            raise QueryDefinitionError(template_message(exc), path=str(self.path), line=line) from None
+
+    def _compiled(self) -> Any:
+        cached = self.__dict__.get("_template")
+        if cached is None:
+            cached = compile_template(self.template, self.header_lines, str(self.path))
+            object.__setattr__(self, "_template", cached)
+        return cached
+
+    def _where(self, line: int | None, col: int | None) -> str:
+        if line is None:
+            return str(self.path)
+        return f"{self.path}:{line}" + (f":{col}" if col is not None else "")
+
+    def example_params(self) -> dict[str, Any]:
+        """Values for the required parameters, enough to render the investigation."""
+        return {n: p.example_value() for n, p in self.params.items() if p.required}
+
+    def variants(self) -> Iterator[dict[str, Any]]:
+        """Parameter sets that between them take every branch a template is likely to have:
+        the defaults, each optional parameter set, each choice."""
+        base = self.example_params()
+        yield base
+        for name, param in self.params.items():
+            if param.type == "choice":
+                for choice in param.choices:
+                    if choice != param.default:
+                        yield {**base, name: choice}
+            elif not param.required and param.default is None:
+                example = param.example if param.example is not None else paramsmod.TYPES[param.type][1]
+                yield {**base, name: example}
+
+
+def describe_fields(missing: Sequence[Field]) -> str:
+    """'tcp_flags (version 3), reject_reason (version 8)'."""
+    return ", ".join(f"{f.column} (version {f.version})" if f.known else f.column for f in missing)
+
+
+# --- compiling templates -------------------------------------------------------------------
+
+
+@functools.cache
+def environment() -> Any:
+    from flowsql.investigations import templates
+
+    # The one environment, with block tags leaving their lines in place so positions match the file.
+    env = templates.environment().overlay(trim_blocks=False, lstrip_blocks=False)
+    env.filters = {**env.filters, "safe": _refuse_safe}
+    return env
+
+
+REFUSED_FILTERS = ("safe", "join")
+
+
+def _refuse_safe(*_args: Any, **_kwargs: Any) -> str:
+    # `|safe` would let a parameter value through as SQL text.
+    from flowsql.investigations.macros import MacroError
+
+    raise MacroError("the safe filter is not available in investigations: values are always literals")
+
+
+def template_source(template: str, header_lines: int) -> str:
+    return "\n" * header_lines + template
+
+
+def compile_template(template: str, header_lines: int, filename: str) -> Any:
+    env = environment()
+    code = env.compile(template_source(template, header_lines), name=None, filename=filename)
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+def template_line(exc: BaseException, filename: str) -> int | None:
+    line = getattr(exc, "lineno", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def template_message(exc: BaseException) -> str:
+    import jinja2
+
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"template uses an undefined name: {exc}"
+    return str(exc) or type(exc).__name__
