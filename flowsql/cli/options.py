@@ -109,15 +109,19 @@ pass_context = click.make_pass_decorator(Context)
 PLACEHOLDER_LOCATION = "s3://flowsql-placeholder/"
 
 
-def params_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """-p/--param NAME=VALUE (repeatable, as `params`) and --queries DIR (repeatable, as `queries`)."""
-    command = click.option(
+def queries_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--queries DIR (repeatable, as `queries`)."""
+    return click.option(
         "--queries",
         "queries",
         multiple=True,
         type=click.Path(file_okay=False),
         help="Folder of your own investigations (repeatable); they override packaged ones.",
     )(command)
+
+
+def params_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """-p/--param NAME=VALUE (repeatable, as `params`) and --queries DIR."""
     return click.option(
         "-p",
         "--param",
@@ -125,17 +129,7 @@ def params_option(command: Callable[..., Any]) -> Callable[..., Any]:
         multiple=True,
         metavar="NAME=VALUE",
         help="Investigation parameter (repeatable), e.g. -p start=2024-05-01 -p port=22.",
-    )(command)
-
-
-def queries_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--queries",
-        "queries",
-        multiple=True,
-        type=click.Path(file_okay=False),
-        help="Folder of your own investigations (repeatable); they override packaged ones.",
-    )(command)
+    )(queries_option(command))
 
 
 def load_library(ctx: Context, queries: Sequence[str] = ()) -> Any:
