@@ -34,14 +34,53 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, column: str = "", human: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, bool):
+        return str(value)
+    if human and isinstance(value, int | Decimal) and is_bytes_column(column):
+        from flowsql.results import format_bytes
+
+        return format_bytes(float(value))
+    if human and isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value)
+    # One line per row: a line break inside a value would break the table's columns.
+    return str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
+def is_bytes_column(name: str) -> bool:
+    """A column holding a byte count (bytes, accepted_bytes, bytes_out, …)."""
+    lowered = name.lower()
+    return lowered == "bytes" or lowered.endswith("_bytes") or lowered.startswith("bytes_")
+
+
+# Cells are cut to fit the terminal, but no text column narrower than this (or its header).
+MIN_CUT_WIDTH = 8
+GAP = 2
+
+
+def fit_widths(widths: list[int], headers: Sequence[str], numeric: Sequence[bool], total: int) -> list[int]:
+    """Column widths whose table (with GAP between columns) fits in `total` characters: the widest
+    text column gives up a character until it fits or none can shrink further. Numbers are never cut."""
+    fitted = list(widths)
+    floors = [w if num else min(w, max(MIN_CUT_WIDTH, min(len(h), 12))) for w, h, num in
+              zip(widths, headers, numeric, strict=True)]  # fmt: skip
+    while sum(fitted) + GAP * (len(fitted) - 1) > total:
+        candidates = [i for i, w in enumerate(fitted) if w > floors[i]]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: fitted[i])
+        fitted[widest] -= 1
+    return fitted
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 def write(
@@ -49,8 +88,17 @@ def write(
     rows: Sequence[Sequence[Any]],
     fmt: str = "table",
     out: IO[str] | None = None,
+    *,
+    width: int | None = None,
+    color: bool = False,
+    human: bool = True,
 ) -> None:
-    """Print rows in one of FORMATS. `table` right-aligns numbers so columns read down easily."""
+    """Print rows in one of FORMATS.
+
+    `table` right-aligns numbers so columns read down easily; with `human`, byte counts are in decimal
+    units (12.3 MB) and other integers have thousands separators; with `width`, long text cells are
+    cut (ending in …) so each row fits on one line of that many characters; `color` makes the header
+    bold (for a terminal)."""
     stream = out or sys.stdout
     if fmt == "json":
         records = [{c: json_value(v) for c, v in zip(columns, row, strict=False)} for row in rows]
@@ -62,21 +110,25 @@ def write(
         for row in rows:
             writer.writerow(["" if v is None else json_value(v) for v in row])
     elif fmt == "table":
-        cells = [[_cell(v) for v in row] for row in rows]
+        cells = [[_cell(v, c, human) for v, c in zip(row, columns, strict=False)] for row in rows]
         numeric = [
             all(isinstance(row[i], int | float | Decimal) or row[i] is None for row in rows) and bool(rows)
             for i in range(len(columns))
         ]
         widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+        if width is not None and columns:
+            widths = fit_widths(widths, columns, numeric, width)
 
         def line(values: Sequence[str]) -> str:
             parts = [
-                v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=False)
+                _cut(v, w).rjust(w) if num else _cut(v, w).ljust(w)
+                for v, w, num in zip(values, widths, numeric, strict=False)
             ]
-            return "  ".join(parts).rstrip()
+            return (" " * GAP).join(parts).rstrip()
 
-        stream.write(line(list(columns)) + "\n")
-        stream.write("  ".join("-" * w for w in widths) + "\n")
+        header = line(list(columns))
+        stream.write((f"\x1b[1m{header}\x1b[0m" if color else header) + "\n")
+        stream.write((" " * GAP).join("-" * w for w in widths) + "\n")
         for row in cells:
             stream.write(line(row) + "\n")
     else:
@@ -84,8 +136,8 @@ def write(
 
 
 def write_records(
-    records: Sequence[Mapping[str, Any]], fmt: str = "table", out: IO[str] | None = None
+    records: Sequence[Mapping[str, Any]], fmt: str = "table", out: IO[str] | None = None, **options: Any
 ) -> None:
-    """Print a list of dicts (all with the same keys) in one of FORMATS."""
+    """Print a list of dicts (all with the same keys) in one of FORMATS (options as for write)."""
     columns = list(records[0]) if records else []
-    write(columns, [[r.get(c) for c in columns] for r in records], fmt, out)
+    write(columns, [[r.get(c) for c in columns] for r in records], fmt, out, **options)

@@ -35,14 +35,21 @@ class Stats:
     statement: str | None = None
     # Athena only: "s3" when rows came from the result CSV, "GetQueryResults" when paged by API.
     result_source: str | None = None
+    # The time window the statement was bounded to (a TimeWindow), None for an unbounded statement.
+    window: Any = None
 
     @property
     def cost_usd(self) -> float | None:
         return athena_cost(self.bytes_scanned) if self.engine == "athena" else None
 
     def summary(self) -> str:
-        parts = [f"{self.row_count} row{'s' if self.row_count != 1 else ''}", f"{self.elapsed_seconds:.2f}s"]
+        parts = [
+            f"{self.row_count:,} row{'s' if self.row_count != 1 else ''}",
+            f"{self.elapsed_seconds:.2f}s",
+        ]
         parts.append(self.engine)
+        if self.window is not None:
+            parts.append(f"window {self.window.describe()}")
         if self.bytes_scanned is not None:
             parts.append(f"{format_bytes(self.bytes_scanned)} scanned")
         if self.cost_usd is not None:
@@ -60,11 +67,13 @@ def format_cost(dollars: float) -> str:
 
 
 def format_bytes(n: float) -> str:
+    """Bytes for a person, in decimal units as AWS bills and `--max-scan 10GB` reads them:
+    1 KB = 1,000 bytes, 1 GB = 1,000,000,000 bytes (the one unit system flowsql prints)."""
     for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
+        if abs(n) < 1000 or unit == "PB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
+        n /= 1000
+    return f"{n:,.1f} PB"
 
 
 class Row(tuple):  # type: ignore[type-arg]

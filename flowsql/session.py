@@ -62,6 +62,9 @@ class InvestigationInfo:
 class Session:
     """One table, one engine, one query library: the object `flowsql.connect()` returns."""
 
+    # DuckDB: called with (percent done, seconds) while a statement runs longer than about a second.
+    local_progress: Callable[[float, float], None] | None = None
+
     def __init__(
         self,
         spec: TableSpec,
@@ -105,7 +108,9 @@ class Session:
             return AthenaEngine(self.spec, self.settings, progress=self.progress)
         from flowsql.engines.duckdb.engine import DuckDBEngine
 
-        return DuckDBEngine(self.spec, skip_bad_files=self.skip_bad_files, threads=self.threads)
+        engine = DuckDBEngine(self.spec, skip_bad_files=self.skip_bad_files, threads=self.threads)
+        engine.progress = self.local_progress
+        return engine
 
     @property
     def library(self) -> Library:
@@ -143,17 +148,38 @@ class Session:
         rendered = self.prepare(name, **params)
         return self.execute(rendered.sql, window=rendered.window)
 
-    def sql(self, text: str) -> Rows:
+    def sql(
+        self,
+        text: str,
+        *,
+        start: Any = None,
+        end: Any = None,
+        last: Any = None,
+    ) -> Rows:
         """Run ad-hoc Athena SQL against the table, after the same checks as an investigation
-        (one read-only query, known columns, aliases); a time window is not required."""
-        from flowsql.investigations import validate
+        (one read-only query, known columns, aliases). With start/end/last (the investigations'
+        window rule), every read of the table is bounded to that window; without, it is unbounded."""
+        sql, window = self.prepare_sql(text, start=start, end=end, last=last)
+        return self.execute(sql, window=window)
 
-        tree = validate.validate_query(text, self.spec, require_window=False)
-        return self.execute(validate.regenerate(tree))
+    def prepare_sql(
+        self, text: str, *, start: Any = None, end: Any = None, last: Any = None
+    ) -> tuple[str, TimeWindow | None]:
+        """The validated (and, when a window is given, bounded) SQL of `text`, and that window."""
+        from datetime import timedelta
+
+        from flowsql.investigations import adhoc
+
+        window = None
+        if any(v not in (None, "") for v in (start, end, last)):
+            window = TimeWindow.parse(start, end, last=last, max_span=timedelta(days=self.max_window_days))
+        return adhoc.validated(text, self.spec, window), window
 
     def execute(self, sql: str, *, window: TimeWindow | None = None) -> Rows:
         """Send already validated Athena SQL to the engine; `window` as the rendering bounded it."""
-        return self.engine.execute(sql, window=window)
+        rows = self.engine.execute(sql, window=window)
+        rows.stats.window = window
+        return rows
 
     # --- lifetime --------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from flowsql.cli import cost, queries, run, sample, tables
+from flowsql.cli import cost, queries, run, sample, sql, tables
 from flowsql.cli.app import cli
 from flowsql.errors import FlowsqlError
 
@@ -25,6 +25,7 @@ COMMANDS: tuple[click.Command, ...] = (
     queries.render,
     queries.validate,
     run.run,
+    sql.sql_command,
     cost.compact,
     cost.estimate,
     sample.sample_command,

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from flowsql.cli.options import Context, pass_context, table_options
+from flowsql.cli.options import Context, pass_context, table_options, window_options
 from flowsql.errors import ConfigError
 
 COMPRESSIONS = ("zstd", "snappy", "gzip")  # flowsql.cost.compact.COMPRESSIONS, kept here to stay light
@@ -145,23 +145,23 @@ def _compact_athena(
 
 @click.command()
 @table_options
-@click.option("--start", help="Window start (UTC, ISO-8601) [24 hours before --end].")
-@click.option("--end", help="Window end (UTC, ISO-8601) [now, or 24 hours after --start].")
+@window_options
 @click.option("--max-scan", metavar="SIZE", help="Exit with status 3 above this size (10GB, 1TiB…).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_context
 def estimate(
     ctx: Context,
     table_opts: dict[str, Any],
-    start: str | None,
-    end: str | None,
+    window: dict[str, Any],
     max_scan: str | None,
     fmt: str,
 ) -> None:
     """Estimate what an Athena query over a time window scans and costs, before running it.
 
     Lists the objects under exactly the partitions the window's partition predicate selects and sums
-    their sizes (text: the compressed bytes Athena bills; Parquet: an upper bound).
+    their sizes (text: the compressed bytes Athena bills; Parquet: an upper bound). The window is
+    --start/--end/--last, by the rule `flowsql show NAME` states (a lone --start: --last from it,
+    never past now).
     """
     from datetime import timedelta
 
@@ -169,11 +169,20 @@ def estimate(
     from flowsql.investigations.window import TimeWindow
 
     spec = ctx.spec(table_opts)
-    window = TimeWindow.parse(start, end, max_span=timedelta(days=ctx.config.max_window_days))
+    bounds = TimeWindow.parse(**window, max_span=timedelta(days=ctx.config.max_window_days))
     limit = max_scan or ctx.config.max_scan
-    found = estimatemod.check_scan(spec, window, ctx.athena(table_opts), limit, True)
+    settings = ctx.athena(table_opts)
+    found = estimatemod.check_scan(spec, bounds, settings, limit, True)
     assert found is not None
     if fmt == "json":
-        click.echo(json.dumps(found.to_dict()))
+        click.echo(
+            json.dumps({**found.to_dict(), "start": bounds.start.isoformat(), "end": bounds.end.isoformat()})
+        )
     else:
-        click.echo(found.summary())
+        click.echo(f"{found.summary()} (window {bounds.describe()})")
+    if found.objects == 0:
+        from flowsql.tables.coverage import empty_window_note
+
+        note = empty_window_note(spec, bounds, settings, objects=0)
+        if note:
+            click.echo(f"warning: {note}", err=True)

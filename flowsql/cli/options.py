@@ -144,3 +144,65 @@ def configured_spec(ctx: Context) -> Any:
     if ctx.config.table.get("location"):
         return ctx.config.table_spec()
     return ctx.config.table_spec({"location": PLACEHOLDER_LOCATION})
+
+
+WINDOW_HELP = (
+    "A lone --start covers --last (24h unless given) from it, never past now; a lone --end the --last "
+    "before it; neither, the --last up to now. Times: 2024-05-01, 2024-05-01T13:00Z, now, today, "
+    "yesterday, -6h."
+)
+
+
+def window_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--start, --end and --last, gathered into one `window` dict (only the ones given)."""
+    options = [
+        click.option("--start", "window_start", metavar="TIME", help="Window start (UTC, inclusive)."),
+        click.option("--end", "window_end", metavar="TIME", help="Window end (UTC, exclusive)."),
+        click.option("--last", "window_last", metavar="SPAN", help="Window length: 30m, 6h, 7d, 2w [24h]."),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {key: kwargs.pop(f"window_{key}") for key in ("start", "end", "last")}
+        kwargs["window"] = {k: v for k, v in given.items() if v not in (None, "")}
+        return command(*args, **kwargs)
+
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def merge_window(values: dict[str, Any], window: dict[str, Any]) -> dict[str, Any]:
+    """-p values with --start/--end/--last laid over them; the same side given both ways is refused."""
+    from flowsql.errors import ParameterError
+
+    both = sorted(k for k in window if k in values)
+    if both:
+        name = both[0]
+        raise ParameterError(
+            f"{name} was given twice: as --{name} and as -p {name}=…", hint=f"keep one of them (--{name})"
+        )
+    return {**values, **window}
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--format, --output FILE and --wide, as `fmt`, `output_file` and `wide`."""
+    from flowsql.output import FORMATS
+
+    options = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+        click.option(
+            "-o",
+            "--output",
+            "output_file",
+            type=click.Path(dir_okay=False, writable=True),
+            metavar="FILE",
+            help="Write the rows to FILE instead of stdout.",
+        ),
+        click.option(
+            "--wide", is_flag=True, default=False, help="Table: never cut long cells to fit the terminal."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -16,10 +16,12 @@ from flowsql.cli.options import (
     Context,
     configured_spec,
     load_library,
+    merge_window,
     params_option,
     pass_context,
     queries_option,
     table_options,
+    window_options,
 )
 
 
@@ -106,6 +108,10 @@ def show(ctx: Context, name: str, queries: tuple[str, ...]) -> None:
         "parameters:",
         *_param_lines(inv),
         "",
+        "window:     a lone start covers --last (24h unless given) from it, never past now; a lone",
+        "            end the --last before it; neither, the --last up to now. Times: 2024-05-01,",
+        "            2024-05-01T13:00Z, now, today, yesterday, -6h.",
+        "",
         "example:    flowsql run "
         + " ".join([inv.name, *(f"-p {n}={v}" for n, v in inv.example_params().items())]),
         "",
@@ -120,8 +126,9 @@ def show(ctx: Context, name: str, queries: tuple[str, ...]) -> None:
 
 def _param_lines(inv: Any) -> list[str]:
     rows = [
-        ("start", "timestamp", "24 hours before end", "window start, UTC, inclusive (ISO-8601)"),
-        ("end", "timestamp", "now", "window end, UTC, exclusive (ISO-8601)"),
+        ("start", "timestamp", "end - last", "window start, UTC, inclusive (--start, or -p start=)"),
+        ("end", "timestamp", "start + last, at most now", "window end, UTC, exclusive (--end)"),
+        ("last", "duration", "24h", "window length: 30m, 6h, 7d (--last)"),
     ]
     for param in inv.params.values():
         if param.required:
@@ -146,19 +153,26 @@ def _param_lines(inv: Any) -> list[str]:
 @click.command()
 @click.argument("name")
 @params_option
+@window_options
 @table_options
 @pass_context
 def render(
-    ctx: Context, name: str, params: tuple[str, ...], queries: tuple[str, ...], table_opts: dict[str, Any]
+    ctx: Context,
+    name: str,
+    params: tuple[str, ...],
+    queries: tuple[str, ...],
+    window: dict[str, Any],
+    table_opts: dict[str, Any],
 ) -> None:
     """Print the validated Athena SQL of investigation NAME, ready to paste into the console.
 
-    The time window is -p start=… -p end=… (UTC; default the last 24 hours). The table comes from
-    TABLE OPTIONS or the config file (any s3:// --location will do to just read the SQL).
+    The time window is --start/--end/--last (or -p start=… -p end=…), UTC, by the rule `flowsql
+    show NAME` states. The table comes from TABLE OPTIONS or the config file (any s3:// --location
+    will do to just read the SQL).
     """
     from flowsql.investigations.params import parse_assignments
 
-    values = parse_assignments(params)
+    values = merge_window(parse_assignments(params), window)
     inv = load_library(ctx, queries).get(name)
     spec = ctx.spec(table_opts)
     rendered = inv.render(spec, values, max_window_days=ctx.config.max_window_days)

@@ -156,9 +156,30 @@ def estimate_scan(
     )
 
 
+def estimate_location(
+    spec: TableSpec, settings: AthenaSettings | None = None, *, client: Any = None
+) -> ScanEstimate:
+    """Every object under the location's AWSLogs/: what a statement without a window scans."""
+    prefixes = [spec.table_location]
+    if spec.is_s3:
+        sizes = _s3_sizes(prefixes, settings or AthenaSettings(), client)
+    else:
+        sizes = _local_sizes(prefixes)
+    total = sum(sizes)
+    cost = athena_cost(total)
+    assert cost is not None
+    return ScanEstimate(
+        bytes=total,
+        objects=len(sizes),
+        prefixes=1,
+        cost_usd=cost,
+        upper_bound=spec.file_format is FileFormat.PARQUET,
+    )
+
+
 def check_scan(
     spec: TableSpec,
-    window: TimeWindow,
+    window: TimeWindow | None,
     settings: AthenaSettings | None,
     max_scan: str | int | None,
     estimate_only: bool,
@@ -169,11 +190,15 @@ def check_scan(
 ) -> ScanEstimate | None:
     """For `flowsql run`: None (and no listing at all) unless an estimate or a limit is asked for;
     otherwise the estimate, after refusing a scan above `max_scan` with ScanLimitExceeded. With
-    `estimate_only` the caller prints `estimate.summary()` and stops; the limit is still checked."""
+    `estimate_only` the caller prints `estimate.summary()` and stops; the limit is still checked.
+    Without a window (an unbounded ad-hoc statement), everything under the location is counted."""
     if max_scan in (None, "") and not estimate_only:
         return None
     limit = parse_size(max_scan) if max_scan not in (None, "") else None
-    estimate = estimate_scan(spec, window, settings, accounts, regions, client=client)
+    if window is None:
+        estimate = estimate_location(spec, settings, client=client)
+    else:
+        estimate = estimate_scan(spec, window, settings, accounts, regions, client=client)
     if limit is not None and estimate.bytes > limit:
         raise ScanLimitExceeded(
             f"the query would scan {format_size(estimate.bytes)}, more than the limit of "

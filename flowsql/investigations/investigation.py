@@ -86,8 +86,8 @@ class Investigation:
                 f"{self.name}`); with --log-format, tell flowsql the format the logs really have",
             )
         given = dict(params or {})
-        start, end = given.pop("start", None), given.pop("end", None)
-        window = TimeWindow.parse(start, end, max_span=timedelta(days=max_window_days), now=now)
+        start, end, last = given.pop("start", None), given.pop("end", None), given.pop("last", None)
+        window = TimeWindow.parse(start, end, last=last, max_span=timedelta(days=max_window_days), now=now)
         values = paramsmod.resolve(self.params, given, investigation=self.name)
         text = self.render_text(spec, window, values)
         values = {"start": window.start, "end": window.end, **values}

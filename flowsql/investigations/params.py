@@ -44,7 +44,7 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 _INT = re.compile(r"^[+-]?\d+$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
-WINDOW_PARAMS = ("start", "end")
+WINDOW_PARAMS = ("start", "end", "last")
 
 
 class Value(str):

@@ -1,7 +1,20 @@
-"""The UTC time window every investigation is bounded to."""
+"""The UTC time window every investigation is bounded to.
+
+One rule decides a window from what is given (start, end, last; each optional):
+
+- `last` is the window's length: 24 hours unless given (`6h`, `7d`, `30m`, `2w`, `90s`);
+- start and end: exactly that window (`last` may not be given too);
+- a lone start: `last` from start, but never past now;
+- a lone end: `last` back from end;
+- neither: the `last` up to now.
+
+A time is an ISO-8601 date or datetime (UTC unless it names an offset), `now`, `today` or
+`yesterday` (midnight UTC), or relative to now: `-6h`, `-7d`, `-30m`.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -10,28 +23,76 @@ from flowsql.errors import ParameterError
 UTC = timezone.utc
 DEFAULT_SPAN = timedelta(hours=24)
 DEFAULT_MAX_SPAN = timedelta(days=31)
+WINDOW_KEYS = ("start", "end", "last")
+
+RULE = (
+    "a lone start covers --last (24 hours unless given) from start, never past now; a lone end the "
+    "--last before it; neither, the --last up to now"
+)
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_SPAN = re.compile(r"^(\d+)\s*([smhdw])$", re.IGNORECASE)
+_RELATIVE = re.compile(r"^-\s*(\d+)\s*([smhdw])$", re.IGNORECASE)
+_FORMS = "2024-05-01, 2024-05-01T13:00:00Z, now, today, yesterday or -6h/-7d/-30m"
 
 
-def parse_instant(value: str | date | datetime, name: str) -> datetime:
-    """An ISO-8601 date or datetime as an aware UTC datetime; a naive value is taken as UTC."""
+def current_minute(now: datetime | None = None) -> datetime:
+    """Now, rounded up to the next whole minute (so records of this minute are in a window ending now,
+    and the same command run twice within a minute renders the same SQL)."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def parse_span(value: str | timedelta, name: str = "last") -> timedelta:
+    """A duration such as 6h, 7d, 30m, 2w or 90s."""
+    if isinstance(value, timedelta):
+        span = value
+    else:
+        match = _SPAN.match(str(value).strip())
+        if not match:
+            raise ParameterError(
+                f"{name} must be a duration such as 30m, 6h, 7d or 2w, got {value!r}",
+                hint="units: s (seconds), m (minutes), h (hours), d (days), w (weeks)",
+            )
+        span = timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+    if span <= timedelta(0):
+        raise ParameterError(f"{name} must be longer than zero, got {value!r}")
+    return span
+
+
+def parse_instant(value: str | date | datetime, name: str, *, now: datetime | None = None) -> datetime:
+    """A time as an aware UTC datetime: ISO-8601 (a naive value is taken as UTC), `now`, `today`,
+    `yesterday`, or relative to now (`-6h`)."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day)
     else:
         text = str(value).strip()
+        lowered = text.lower()
+        relative = _RELATIVE.match(text)
+        if lowered == "now":
+            return current_minute(now)
+        if lowered in ("today", "yesterday"):
+            midnight = (
+                (now or datetime.now(UTC)).astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            )
+            return midnight - timedelta(days=1 if lowered == "yesterday" else 0)
+        if relative:
+            return current_minute(now) - parse_span(f"{relative.group(1)}{relative.group(2)}", name)
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            raise ParameterError(
-                f"{name} must be an ISO-8601 date or datetime in UTC "
-                f"(2024-05-01 or 2024-05-01T13:00:00Z), got {value!r}"
-            ) from None
+            raise ParameterError(f"{name} must be a time in UTC ({_FORMS}), got {value!r}") from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def _given(value: object) -> bool:
+    return value not in (None, "")
 
 
 @dataclass(frozen=True)
@@ -47,20 +108,32 @@ class TimeWindow:
         start: str | date | datetime | None = None,
         end: str | date | datetime | None = None,
         *,
+        last: str | timedelta | None = None,
         max_span: timedelta = DEFAULT_MAX_SPAN,
         now: datetime | None = None,
     ) -> TimeWindow:
-        """From user input; a missing side defaults so the window spans the last 24 hours."""
-        end_at = parse_instant(end, "end") if end not in (None, "") else None
-        start_at = parse_instant(start, "start") if start not in (None, "") else None
+        """From user input, by the module's one rule (see RULE)."""
+        if _given(start) and _given(end) and _given(last):
+            raise ParameterError(
+                "start, end and last were all given: give at most two of them",
+                hint="--start with --end, --start or --end with --last, or --last alone",
+            )
+        span = parse_span(last) if _given(last) else DEFAULT_SPAN
+        start_at = parse_instant(start, "start", now=now) if _given(start) else None  # type: ignore[arg-type]
+        end_at = parse_instant(end, "end", now=now) if _given(end) else None  # type: ignore[arg-type]
         if end_at is None:
-            if start_at is not None:
-                end_at = start_at + DEFAULT_SPAN
+            current = current_minute(now)
+            if start_at is None:
+                end_at = current
             else:
-                current = (now or datetime.now(UTC)).astimezone(UTC)
-                end_at = current.replace(second=0, microsecond=0) + timedelta(minutes=1)
+                if start_at >= current:
+                    raise ParameterError(
+                        f"start {start_at:%Y-%m-%d %H:%M} UTC is in the future and no end was given",
+                        hint="give --end too, or a start in the past",
+                    )
+                end_at = min(start_at + span, current)
         if start_at is None:
-            start_at = end_at - DEFAULT_SPAN
+            start_at = end_at - span
         if end_at <= start_at:
             raise ParameterError(
                 f"end must be after start, got start={start_at.isoformat()} end={end_at.isoformat()}"
@@ -68,7 +141,7 @@ class TimeWindow:
         if end_at - start_at > max_span:
             raise ParameterError(
                 f"the window {start_at:%Y-%m-%d %H:%M} → {end_at:%Y-%m-%d %H:%M} spans "
-                f"{_span_text(end_at - start_at)}, more than the maximum of {_span_text(max_span)}",
+                f"{span_text(end_at - start_at)}, more than the maximum of {span_text(max_span)}",
                 hint="narrow start/end, or raise max_window_days in the config if you mean it",
             )
         return cls(start_at, end_at)
@@ -81,7 +154,15 @@ class TimeWindow:
     def end_epoch(self) -> int:
         return int(self.end.timestamp())
 
+    def describe(self) -> str:
+        """'2024-05-01 00:00 → 2024-05-02 00:00 UTC' (seconds shown only when there are any)."""
 
-def _span_text(span: timedelta) -> str:
+        def one(moment: datetime) -> str:
+            return moment.strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M")
+
+        return f"{one(self.start)} → {one(self.end)} UTC"
+
+
+def span_text(span: timedelta) -> str:
     hours = span.total_seconds() / 3600
     return f"{hours / 24:g} days" if hours >= 48 else f"{hours:g} hours"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowsql.engines.duckdb import files as localfiles
 from flowsql.engines.duckdb.files import FileGroup, Inventory
+from flowsql.engines.duckdb.progress import watching
 from flowsql.errors import BadFile, LocationError, QueryFailed
 from flowsql.investigations.window import TimeWindow
 from flowsql.results import Rows, Stats
@@ -62,6 +63,8 @@ class DuckDBEngine:
     """Runs Athena SQL on DuckDB over spec.location; views are made once per engine, on first use."""
 
     name = "duckdb"
+    # Called with (percent, seconds) while a statement runs longer than a second (see progress.py).
+    progress: Any = None
 
     def __init__(self, spec: TableSpec, *, skip_bad_files: bool = False, threads: int | None = None) -> None:
         if spec.is_s3:
@@ -316,8 +319,9 @@ class DuckDBEngine:
                 self._macros.add(name)
         while True:
             try:
-                cursor = con.execute(statement)
-                return list(cursor.description or []), cursor.fetchall()
+                with watching(con, self.progress):
+                    cursor = con.execute(statement)
+                    return list(cursor.description or []), cursor.fetchall()
             except duckdb.Error as err:
                 message = str(err)
                 path = self._culprit(message)

@@ -1,0 +1,80 @@
+"""What the commands that print rows share: where rows go (stdout or --output FILE), how wide a
+table may be, whether to colour, the progress line on stderr, and the notes after the rows."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from typing import IO, Any
+
+import click
+
+
+def table_width(stream: IO[str]) -> int | None:
+    """The width a table must fit in: $COLUMNS when set, else the terminal's; None off a terminal."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if _isatty(stream):
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def use_color(stream: IO[str]) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return _isatty(stream) and not os.environ.get("NO_COLOR")
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def write_rows(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    fmt: str,
+    output_file: str | None = None,
+    *,
+    wide: bool = False,
+) -> None:
+    """Rows to stdout (a table fitted to the terminal unless --wide) or, with --output, to FILE."""
+    from flowsql import output
+
+    if output_file:
+        with open(output_file, "w", encoding="utf-8", newline="") as handle:
+            output.write(columns, rows, fmt, handle)
+        return
+    stream = sys.stdout
+    width = None if wide else table_width(stream)
+    output.write(columns, rows, fmt, stream, width=width, color=use_color(stream))
+
+
+class LocalProgress:
+    """One line on stderr while DuckDB works ('duckdb: 42% 3.1s'), rewritten in place, erased at the end."""
+
+    def __init__(self, stream: IO[str], label: str = "duckdb") -> None:
+        self.stream = stream
+        self.label = label
+        self.width = 0
+
+    def __call__(self, percent: float, seconds: float) -> None:
+        text = f"{self.label}: {percent:.0f}% {seconds:.1f}s"
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = max(self.width, len(text))
+
+    def clear(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def note(text: str) -> None:
+    """A note after the rows, on stderr."""
+    click.echo(f"note: {text}", err=True)
