@@ -45,7 +45,7 @@ def _cell(value: Any, column: str = "", human: bool = False) -> str:
         from flowsql.results import format_bytes
 
         return format_bytes(float(value))
-    if human and isinstance(value, int):
+    if human and isinstance(value, int) and not is_code_column(column):
         return f"{value:,}"
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -57,6 +57,15 @@ def is_bytes_column(name: str) -> bool:
     """A column holding a byte count (bytes, accepted_bytes, bytes_out, …)."""
     lowered = name.lower()
     return lowered == "bytes" or lowered.endswith("_bytes") or lowered.startswith("bytes_")
+
+
+# Integers that are codes or times, not amounts: no thousands separators (port 50123, start 1714521600).
+_CODES = ("start", "end", "version", "protocol", "tcp_flags", "traffic_path", "sublocation_id", "year")
+
+
+def is_code_column(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _CODES or lowered.endswith(("port", "_id", "protocol", "_epoch"))
 
 
 # Cells are cut to fit the terminal, but no text column narrower than this (or its header).

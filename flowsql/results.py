@@ -187,6 +187,14 @@ class Rows(Sequence[Row]):
             raise ImportError("to_arrow() needs pyarrow: pip install 'flowsql[arrow]'") from None
         return pa.table({c: self.column(c) for c in self.columns})
 
+    def plot(self, columns: str | Sequence[str] | None = None, *, bucket: Any = None, ax: Any = None) -> Any:
+        """A matplotlib chart of a time series result (the first time column against `columns`,
+        default the first numeric one), buckets without rows drawn as zero; returns the Axes.
+        Needs matplotlib: pip install 'flowsql[plot]'."""
+        from flowsql.charts import plot
+
+        return plot(self, columns, bucket=bucket, ax=ax)
+
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = "".join(

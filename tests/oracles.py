@@ -803,6 +803,32 @@ def traffic_by_hour(records: Sequence[Record], p: dict[str, Any]) -> list[Row]:
     return order(out, (0, False))
 
 
+BUCKET_SECONDS = {"5m": 300, "15m": 900, "1h": 3600, "1d": 86400}
+
+
+@oracle
+def traffic_over_time(records: Sequence[Record], p: dict[str, Any]) -> list[Row]:
+    size = BUCKET_SECONDS[p.get("bucket", "1h")]
+
+    def bucket(r: Record) -> tuple[Any, ...]:
+        return (ts(r["start"] - r["start"] % size),)
+
+    out = []
+    for (moment,), recs in group(ok(records, p), bucket).items():
+        out.append(
+            (
+                moment,
+                _split_bytes(recs, "ACCEPT"),
+                _split_bytes(recs, "REJECT"),
+                sql_sum((r["packets"] if eq(r["action"], "ACCEPT") else 0) for r in recs),
+                sql_sum((r["packets"] if eq(r["action"], "REJECT") else 0) for r in recs),
+                count_if(recs, lambda r: eq(r["action"], "ACCEPT")),
+                rejected(recs),
+            )
+        )
+    return order(out, (0, False))
+
+
 @oracle
 def traffic_by_protocol(records: Sequence[Record], p: dict[str, Any]) -> list[Row]:
     out = []

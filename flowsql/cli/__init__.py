@@ -59,7 +59,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
-        sys.exit(0)
+        from flowsql.cli.terminal import reader_may_leave
+
+        with reader_may_leave():
+            raise
     except Exception as exc:
         # A bug, not a user's mistake: say so in one line; FLOWSQL_DEBUG=1 shows the traceback.
         import os

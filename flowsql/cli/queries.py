@@ -32,9 +32,10 @@ def _report_broken(errors: Sequence[Exception]) -> None:
 
 @click.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--wide", is_flag=True, default=False, help="Never cut long cells to fit the terminal.")
 @queries_option
 @pass_context
-def list_command(ctx: Context, fmt: str, queries: tuple[str, ...]) -> None:
+def list_command(ctx: Context, fmt: str, wide: bool, queries: tuple[str, ...]) -> None:
     """List the investigations, and whether the configured table has the fields each needs.
 
     Without a configured table, availability is for the default (version 2) log format.
@@ -77,7 +78,13 @@ def list_command(ctx: Context, fmt: str, queries: tuple[str, ...]) -> None:
                     ),
                 }
             )
-    output.write_records(records, fmt)
+    from flowsql.cli.terminal import reader_may_leave, table_width, use_color
+
+    with reader_may_leave():
+        output.write_records(
+            records, fmt, width=None if wide else table_width(sys.stdout), color=use_color(sys.stdout)
+        )
+        sys.stdout.flush()
     _report_broken(bad)
     if bad:
         sys.exit(1)

@@ -3,7 +3,6 @@ of `flowsql run` (and of `Session.sql` in Python)."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -113,4 +112,3 @@ def sql_command(
         session, settings, rows, fmt=fmt, output_file=output_file, wide=wide, quiet=quiet,
         chart=chart, chart_column=chart_column,
     )  # fmt: skip
-    sys.stdout.flush()

@@ -3,10 +3,11 @@ table may be, whether to colour, the progress line on stderr, and the notes afte
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 import click
@@ -51,7 +52,24 @@ def write_rows(
         return
     stream = sys.stdout
     width = None if wide else table_width(stream)
-    output.write(columns, rows, fmt, stream, width=width, color=use_color(stream))
+    with reader_may_leave():
+        output.write(columns, rows, fmt, stream, width=width, color=use_color(stream))
+        stream.flush()
+
+
+@contextlib.contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """Around writing to stdout: when its reader went away (`flowsql run … | head -1`), stop quietly
+    with status 0; stdout is pointed at /dev/null so the interpreter's last flush does not complain."""
+    try:
+        yield
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        raise SystemExit(0) from None
 
 
 class LocalProgress:
