@@ -150,7 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         print("\n(quick mode: a smoke run; the targets are meant for the full reference set)")
         return 1 if wrong else 0
-    return 0 if all(line.verdict != "FAIL" for line in lines) else 1
+    failed = [line for line in lines if line.verdict == "FAIL"]
+    for line in failed:
+        # Which figure missed its target, on stderr, so a failing exit status is never unexplained.
+        print(
+            f"FAIL: {line.figure}: {line.value} {line.ratio}, target {line.target}".strip(), file=sys.stderr
+        )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ Without a folder it generates a sample set with planted incidents in a temporary
 """
 
 # %% Where the flow logs are
+import atexit
+import shutil
 import sys
 import tempfile
 
@@ -15,7 +17,9 @@ if len(sys.argv) > 1:
     fl = flowsql.connect(engine="duckdb", location=sys.argv[1])
     window = {}  # the last 24 hours
 else:
-    generated = sample.generate(tempfile.mkdtemp(prefix="flowsql-session-"), days=2, records=20_000)
+    folder = tempfile.mkdtemp(prefix="flowsql-session-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the sample set goes when the session ends
+    generated = sample.generate(folder, days=2, records=20_000)
     spec = generated.spec
     fl = flowsql.connect(
         engine="duckdb",
