@@ -34,9 +34,13 @@ def test_every_example_is_tested():
     }
 
 
-def test_notebook_style_session_finds_the_brute_force(tmp_path):
+def test_notebook_style_session_finds_the_brute_force(tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
     result = run("investigation_session.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert list(scratch.iterdir()) == []  # the sample set it generated is gone
     assert "185.220.101.47" in result.stdout  # the planted SSH brute-force source
     assert "investigations available" in result.stdout
     assert "date_partition BETWEEN" in result.stdout  # the rendered Athena SQL
