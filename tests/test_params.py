@@ -147,7 +147,13 @@ def test_timestamp_renders_as_unix_seconds() -> None:
     assert sql_literal(value) == str(1714564800)
     assert param("timestamp").parse(date(2024, 5, 1)) == datetime(2024, 5, 1, tzinfo=timezone.utc)
     with pytest.raises(ParameterError, match="ISO-8601"):
+        param("timestamp").parse("last tuesday")
+    # the window's named and relative times work for timestamp parameters too
+    assert (
         param("timestamp").parse("yesterday")
+        < param("timestamp").parse("today")
+        <= datetime.now(timezone.utc)
+    )
 
 
 def test_choice_is_case_insensitive_and_suggests() -> None:

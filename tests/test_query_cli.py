@@ -107,7 +107,7 @@ def test_show_prints_description_parameters_and_template(workdir: Path, flowsql_
         for line in out.split("parameters:")[1].split("example:")[0].splitlines()
         if line.strip()
     }
-    assert set(param_lines) == {"start", "end", "port", "limit"}
+    assert set(param_lines) == {"start", "end", "last", "port", "limit"}
     assert param_lines["port"][1:3] == ["port", "22"]
     assert "{{ in_window() }}" in out and "dstport = {{ port }}" in out
     missing = flowsql_cli("show", "incomplete_tcp_connections")

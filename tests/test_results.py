@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from flowsql.investigations.window import TimeWindow
 from flowsql.output import write, write_records
 from flowsql.results import Row, Rows, Stats, athena_cost, format_bytes
 
@@ -134,14 +135,17 @@ def test_summary_reads_well() -> None:
     stats = Stats(
         "athena", elapsed_seconds=3.456, row_count=1, execution_id="abc-123", bytes_scanned=123 * MB
     )
-    assert stats.summary() == f"1 row, 3.46s, athena, 123.0 MB scanned, ${123 * MB / TB * 5:.6f}, id abc-123"
+    # 123 MiB is 129.0 MB: bytes are printed in decimal units, as AWS bills and --max-scan reads them
+    assert stats.summary() == f"1 row, 3.46s, athena, 129.0 MB scanned, ${123 * MB / TB * 5:.6f}, id abc-123"
     assert Stats("athena", bytes_scanned=0).summary().endswith("0 B scanned, $0.000048")
     assert "$5.00" in Stats("athena", bytes_scanned=TB).summary()
     skipped = Stats("duckdb", row_count=2, files_skipped=[("a.log.gz", "truncated gzip")])
     assert skipped.summary() == "2 rows, 0.00s, duckdb, 1 bad file(s) skipped"
-    assert [format_bytes(n) for n in (0, 1023, 1024, 5 * MB // 2, 3 * 1024**3)] == [
-        "0 B", "1023 B", "1.0 KB", "2.5 MB", "3.0 GB",
+    assert [format_bytes(n) for n in (0, 999, 1000, 2_500_000, 3 * 10**9, 3 * 1024**3)] == [
+        "0 B", "999 B", "1.0 KB", "2.5 MB", "3.0 GB", "3.2 GB",
     ]  # fmt: skip
+    window = Stats("duckdb", row_count=12345, window=TimeWindow.parse("2024-05-01", "2024-05-02"))
+    assert window.summary() == "12,345 rows, 0.00s, duckdb, window 2024-05-01 00:00 → 2024-05-02 00:00 UTC"
 
 
 # --- output.write --------------------------------------------------------------------------------
@@ -181,10 +185,10 @@ def test_table_aligns_columns_and_right_aligns_numbers() -> None:
     out = io.StringIO()
     write(["host", "bytes"], [["a", 5], ["longer-host", 12345], ["b", None]], "table", out)
     assert out.getvalue().splitlines() == [
-        "host         bytes",
-        "-----------  -----",
-        "a                5",
-        "longer-host  12345",
+        "host           bytes",
+        "-----------  -------",
+        "a                5 B",
+        "longer-host  12.3 KB",
         "b",
     ]
     with pytest.raises(ValueError, match="unknown output format"):

@@ -196,8 +196,8 @@ def test_terminal_progress_rewrites_one_line() -> None:
     stream = io.StringIO()
     progress = runmod.TerminalProgress(stream)
     progress(AthenaProgress("id", "RUNNING", 1.25, None))
-    progress(AthenaProgress("id", "RUNNING", 2.5, 3 * 1024**3))
-    progress(AthenaProgress("id", "SUCCEEDED", 3.0, 3 * 1024**3))
+    progress(AthenaProgress("id", "RUNNING", 2.5, 3 * 10**9))
+    progress(AthenaProgress("id", "SUCCEEDED", 3.0, 3 * 10**9))
     progress.clear()
     frames = stream.getvalue().split("\r")
     assert frames[1] == "athena: running 1.2s"

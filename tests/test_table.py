@@ -149,4 +149,4 @@ def test_window_defaults_and_limits():
     with pytest.raises(ParameterError, match="more than the maximum of 31 days"):
         TimeWindow.parse("2024-01-01", "2024-12-31")
     with pytest.raises(ParameterError, match="start must be an ISO-8601 date"):
-        TimeWindow.parse("yesterday", "2024-05-01")
+        TimeWindow.parse("the day before", "2024-05-01")

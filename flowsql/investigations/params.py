@@ -386,7 +386,9 @@ def resolve(declared: Mapping[str, Param], given: Mapping[str, Any], *, investig
     for name in given:
         if name not in declared:
             known = [*WINDOW_PARAMS, *declared]
-            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+            # A declared parameter is the likelier meaning of a typo than the window's names.
+            close = difflib.get_close_matches(name, list(declared), n=3, cutoff=0.5)
+            close = close or difflib.get_close_matches(name, list(WINDOW_PARAMS), n=3, cutoff=0.5)
             hint = (
                 "did you mean " + " or ".join(close) + "?"
                 if close

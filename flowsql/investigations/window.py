@@ -33,7 +33,10 @@ RULE = (
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _SPAN = re.compile(r"^(\d+)\s*([smhdw])$", re.IGNORECASE)
 _RELATIVE = re.compile(r"^-\s*(\d+)\s*([smhdw])$", re.IGNORECASE)
-_FORMS = "2024-05-01, 2024-05-01T13:00:00Z, now, today, yesterday or -6h/-7d/-30m"
+_FORMS = (
+    "an ISO-8601 date or datetime such as 2024-05-01 or 2024-05-01T13:00:00Z, now, today, yesterday "
+    "or -6h/-7d/-30m"
+)
 
 
 def current_minute(now: datetime | None = None) -> datetime:
@@ -85,7 +88,7 @@ def parse_instant(value: str | date | datetime, name: str, *, now: datetime | No
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            raise ParameterError(f"{name} must be a time in UTC ({_FORMS}), got {value!r}") from None
+            raise ParameterError(f"{name} must be {_FORMS} (UTC), got {value!r}") from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
