@@ -21,7 +21,7 @@ DAY = datetime(2024, 5, 1, tzinfo=UTC)
 def logs(tmp_path_factory: pytest.TempPathFactory) -> sample.SampleSet:
     # few files a day, so many hours hold no record at all
     return sample.generate(
-        tmp_path_factory.mktemp("charts"), days=2, end="2024-05-02", records=2000, files_per_day=24
+        tmp_path_factory.mktemp("charts"), days=2, end="2024-05-02", records=2000, files_per_day=12
     )
 
 

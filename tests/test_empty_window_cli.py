@@ -4,6 +4,7 @@ data does cover, locally (from the folder listing) and on S3 (delimiter listings
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,17 @@ def test_on_s3_the_days_come_from_delimiter_listings(
     assert span is not None and (span[0].isoformat(), span[1].isoformat()) == covered(logs)
     busy = flowsql("estimate", *location, "--start", "2024-05-02", cwd=workdir)
     assert "no flow-log files" not in busy.stderr
+
+
+def test_log_coverage_sees_no_holes_in_a_delivered_sample(logs: sample.SampleSet, tmp_path: Path) -> None:
+    """A delivered flow log has records in every hour (NODATA for quiet intervals), so on the sample
+    log_coverage lists every hour of its days: a missing hour would read as a delivery gap."""
+    done = flowsql(
+        "run", "log_coverage", "--location", str(logs.spec.location), "--start", "2024-05-01", "--last", "3d",
+        "--format", "json", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    hours = [row["hour"] for row in json.loads(done.stdout)]
+    starts = sorted({r["start"] - r["start"] % 3600 for r in logs.records if 1714521600 <= r["start"] < 1714780800})
+    assert len(starts) == 72  # the oracle: every hour of the three days holds a record
+    assert hours == [datetime.fromtimestamp(s, timezone.utc).isoformat() for s in starts]

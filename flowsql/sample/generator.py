@@ -227,11 +227,21 @@ def _prepare(out: Path, overwrite: bool) -> None:
 
 
 def _active_slots(rng: random.Random, first: int, days: int, per_day: int) -> list[int]:
-    """The 5-minute windows that get files; midnight's is always one, so records cross days."""
+    """The 5-minute windows that get files; midnight's is always one, so records cross days.
+
+    With 24 or more a day, every hour gets one between its minutes 10 and 50 (records end there and
+    last at most 10 minutes, so they start in that hour): a delivered flow log has records in every
+    hour (NODATA ones for quiet intervals), and log_coverage must not see holes AWS would not leave.
+    (So 24 a day means 25: midnight's and one per hour.) The remaining windows are drawn at random."""
     slots = []
     for day in range(days):
         base = first + day * 86400
-        chosen = [0, *rng.sample(range(1, 288), per_day - 1)] if per_day > 1 else [0]
+        if per_day >= 24:
+            chosen = {0, *(hour * 12 + rng.randrange(2, 10) for hour in range(24))}
+            rest = sorted(set(range(1, 288)) - chosen)
+            chosen |= set(rng.sample(rest, max(0, per_day - len(chosen))))
+        else:
+            chosen = {0, *rng.sample(range(1, 288), per_day - 1)} if per_day > 1 else {0}
         slots.extend(base + n * SLOT for n in sorted(chosen))
     return slots
 
