@@ -93,6 +93,8 @@ def test_log_coverage_sees_no_holes_in_a_delivered_sample(logs: sample.SampleSet
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     hours = [row["hour"] for row in json.loads(done.stdout)]
-    starts = sorted({r["start"] - r["start"] % 3600 for r in logs.records if 1714521600 <= r["start"] < 1714780800})
+    starts = sorted(
+        {r["start"] - r["start"] % 3600 for r in logs.records if 1714521600 <= r["start"] < 1714780800}
+    )
     assert len(starts) == 72  # the oracle: every hour of the three days holds a record
     assert hours == [datetime.fromtimestamp(s, timezone.utc).isoformat() for s in starts]

@@ -227,12 +227,9 @@ def _prepare(out: Path, overwrite: bool) -> None:
 
 
 def _active_slots(rng: random.Random, first: int, days: int, per_day: int) -> list[int]:
-    """The 5-minute windows that get files; midnight's is always one, so records cross days.
-
-    With 24 or more a day, every hour gets one between its minutes 10 and 50 (records end there and
-    last at most 10 minutes, so they start in that hour): a delivered flow log has records in every
-    hour (NODATA ones for quiet intervals), and log_coverage must not see holes AWS would not leave.
-    (So 24 a day means 25: midnight's and one per hour.) The remaining windows are drawn at random."""
+    """The 5-minute windows that get files; midnight's is always one, so records cross days. With 24
+    or more a day (so at least 25), each hour has one at minutes 10-50, so records start in every hour
+    as in a delivered flow log (log_coverage must see no holes AWS would not leave); the rest are random."""
     slots = []
     for day in range(days):
         base = first + day * 86400
