@@ -75,16 +75,19 @@ GAP = 2
 
 def fit_widths(widths: list[int], headers: Sequence[str], numeric: Sequence[bool], total: int) -> list[int]:
     """Column widths whose table (with GAP between columns) fits in `total` characters: the widest
-    text column gives up a character until it fits or none can shrink further. Numbers are never cut."""
+    text column gives up a character until it fits or none can shrink further. Numbers are never cut,
+    and the first column (what the row is: a name, an address) only when cutting the others is not
+    enough."""
     fitted = list(widths)
     floors = [w if num else min(w, max(MIN_CUT_WIDTH, min(len(h), 12))) for w, h, num in
               zip(widths, headers, numeric, strict=True)]  # fmt: skip
-    while sum(fitted) + GAP * (len(fitted) - 1) > total:
-        candidates = [i for i, w in enumerate(fitted) if w > floors[i]]
-        if not candidates:
-            break
-        widest = max(candidates, key=lambda i: fitted[i])
-        fitted[widest] -= 1
+    for protect_first in (True, False):
+        while sum(fitted) + GAP * (len(fitted) - 1) > total:
+            candidates = [i for i, w in enumerate(fitted) if w > floors[i] and not (protect_first and i == 0)]
+            if not candidates:
+                break
+            widest = max(candidates, key=lambda i: fitted[i])
+            fitted[widest] -= 1
     return fitted
 
 

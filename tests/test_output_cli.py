@@ -63,6 +63,8 @@ def test_list_fits_the_terminal_and_is_bold_there(tmp_path: Path) -> None:
     assert max(len(line) for line in lines) <= 100
     assert any(line.endswith("…") or "… " in line for line in lines)  # long titles are cut, not wrapped
     assert shown.startswith("\x1b[1mname")
+    names = [entry["name"] for entry in json.loads(flowsql("list", "--format", "json", cwd=tmp_path).stdout)]
+    assert [line.split()[0] for line in lines[2:]] == names  # the first column, what you type, stays whole
     plain = on_terminal("list", columns=100, cwd=tmp_path, env={"NO_COLOR": "1"})
     assert "\x1b[" not in plain
     wide = on_terminal("list", "--wide", columns=100, cwd=tmp_path, env={"NO_COLOR": "1"})

@@ -253,7 +253,8 @@ def _with_limit(inv: Any, values: dict[str, Any], limit: int) -> dict[str, Any]:
     if "limit" not in inv.params:
         raise ParameterError(
             f"{inv.name} has no limit parameter, so --limit does not apply",
-            hint=f"its parameters: {', '.join(['start', 'end', *inv.params])} (`flowsql show {inv.name}`)",
+            hint=f"its parameters: {', '.join(['start', 'end', 'last', *inv.params])} "
+            f"(`flowsql show {inv.name}`)",
         )
     if "limit" in values:
         raise ParameterError("limit was given twice: as --limit and as -p limit=…", hint="keep --limit")
