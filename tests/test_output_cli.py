@@ -80,6 +80,11 @@ def test_no_colour_and_no_cutting_into_a_pipe(tmp_path: Path) -> None:
         json.loads(flowsql("list", "--format", "json", cwd=tmp_path).stdout)[i]["title"] for i in (0, 1)
     ]
     assert all(title in done.stdout for title in titles)  # not cut
+    saved = tmp_path / "list.json"
+    assert flowsql("list", "--format", "json", "--output", str(saved), cwd=tmp_path).stdout == ""
+    assert json.loads(saved.read_text()) == json.loads(
+        flowsql("list", "--format", "json", cwd=tmp_path).stdout
+    )
     fitted = flowsql("list", cwd=tmp_path, env={"COLUMNS": "90"})
     assert max(len(line) for line in fitted.stdout.splitlines()) <= 90
 

@@ -33,14 +33,18 @@ def _report_broken(errors: Sequence[Exception]) -> None:
 @click.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--wide", is_flag=True, default=False, help="Never cut long cells to fit the terminal.")
+@click.option(
+    "-o", "--output", "output_file", type=click.Path(dir_okay=False), metavar="FILE", help="Write to FILE."
+)
 @queries_option
 @pass_context
-def list_command(ctx: Context, fmt: str, wide: bool, queries: tuple[str, ...]) -> None:
+def list_command(
+    ctx: Context, fmt: str, wide: bool, output_file: str | None, queries: tuple[str, ...]
+) -> None:
     """List the investigations, and whether the configured table has the fields each needs.
 
     Without a configured table, availability is for the default (version 2) log format.
     """
-    from flowsql import output
     from flowsql.investigations.investigation import describe_fields
 
     spec = configured_spec(ctx)
@@ -78,13 +82,10 @@ def list_command(ctx: Context, fmt: str, wide: bool, queries: tuple[str, ...]) -
                     ),
                 }
             )
-    from flowsql.cli.terminal import reader_may_leave, table_width, use_color
+    from flowsql.cli.terminal import write_rows
 
-    with reader_may_leave():
-        output.write_records(
-            records, fmt, width=None if wide else table_width(sys.stdout), color=use_color(sys.stdout)
-        )
-        sys.stdout.flush()
+    columns = list(records[0]) if records else []
+    write_rows(columns, [[r.get(c) for c in columns] for r in records], fmt, output_file, wide=wide)
     _report_broken(bad)
     if bad:
         sys.exit(1)
