@@ -21,8 +21,8 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> sample.SampleSet:
 
 
 def covered(logs: sample.SampleSet) -> tuple[str, str]:
-    """The first and last day folder holding a file, from the file paths alone (the oracle)."""
-    days = sorted({"-".join(Path(f).parent.parts[-3:]) for f in logs.files})
+    """The first and last day a record starts on, from the records read back (the oracle)."""
+    days = sorted({datetime.fromtimestamp(r["start"], timezone.utc).date().isoformat() for r in logs.records})
     return days[0], days[-1]
 
 
@@ -37,7 +37,9 @@ def test_a_window_without_files_says_what_the_data_covers(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
     first, last = covered(logs)
-    assert (first, last) == ("2024-05-01", "2024-05-04")  # files are keyed by end time: 00:0x the next day
+    # files are keyed by end time, so a 2024/05/04 folder holds the last minutes of May 3
+    assert (first, last) == ("2024-05-01", "2024-05-03")
+    assert any("2024/05/04" in str(f) for f in logs.files)
     assert (
         f"no flow-log files in this window (2024-06-01 00:00 → 2024-06-02 00:00 UTC); the data under "
         f"{location.rstrip('/')} covers {first} … {last}"
@@ -57,7 +59,7 @@ def test_an_estimate_of_nothing_says_so(logs: sample.SampleSet, tmp_path: Path) 
     done = flowsql("estimate", "--location", str(logs.spec.location), "--start", "2023-01-01", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "0 objects" in done.stdout
-    assert "covers 2024-05-01 … 2024-05-04" in done.stderr
+    assert "covers 2024-05-01 … 2024-05-03" in done.stderr
 
 
 def test_on_s3_the_days_come_from_delimiter_listings(
@@ -74,7 +76,7 @@ def test_on_s3_the_days_come_from_delimiter_listings(
     done = flowsql("estimate", *location, "--start", "2024-06-01", cwd=workdir)
     assert done.returncode == 0, done.stderr
     assert "0 objects" in done.stdout
-    assert "the data under s3://flow-logs-bucket/vpc covers 2024-05-01 … 2024-05-04" in done.stderr
+    assert "the data under s3://flow-logs-bucket/vpc covers 2024-05-01 … 2024-05-03" in done.stderr
     spec = logs.spec.__class__(location="s3://flow-logs-bucket/vpc/")
     from flowsql.config import AthenaSettings
 
@@ -98,3 +100,12 @@ def test_log_coverage_sees_no_holes_in_a_delivered_sample(logs: sample.SampleSet
     )
     assert len(starts) == 72  # the oracle: every hour of the three days holds a record
     assert hours == [datetime.fromtimestamp(s, timezone.utc).isoformat() for s in starts]
+
+
+def test_days_covered_in_an_hourly_hive_layout(tmp_path: Path) -> None:
+    logs = sample.generate(
+        tmp_path / "hive", days=2, end="2024-05-03", records=1500, layout="hive", hourly=True
+    )
+    span = days_covered(logs.spec)
+    assert span is not None and (span[0].isoformat(), span[1].isoformat()) == covered(logs)
+    assert any("day=04" in str(f) for f in logs.files)  # the spill folder exists, and is not reported

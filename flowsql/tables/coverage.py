@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flowsql.config import AthenaSettings
@@ -27,7 +27,9 @@ _LEVELS = {
 
 
 def days_covered(spec: TableSpec, settings: AthenaSettings | None = None) -> tuple[date, date] | None:
-    """The first and last day with a date folder under any account and Region, or None."""
+    """The first day with a date folder under any account and Region, and the last day records start
+    on (the last folder, or the day before when it holds only files of the minutes after midnight),
+    or None."""
     from flowsql.tables import discovery
 
     try:
@@ -47,11 +49,40 @@ def days_covered(spec: TableSpec, settings: AthenaSettings | None = None) -> tup
             base = path[len(spec.location) : path.index(marker)]
             low = _extreme(lister.children, base, _LEVELS[spec.layout], min)
             high = _extreme(lister.children, base, _LEVELS[spec.layout], max)
+            if high is not None:
+                high = _last_record_day(lister, spec, account, region, high)
             if low is not None and (first is None or low < first):
                 first = low
             if high is not None and (last is None or high > last):
                 last = high
     return (first, last) if first is not None and last is not None else None
+
+
+# AWS names a file after the 5-minute window of its records' end times; a record lasts at most 10 minutes.
+_FILE_TIME = re.compile(r"_(\d{8}T\d{4})Z_")
+_LONGEST_RECORD = timedelta(minutes=10)
+
+
+def _last_record_day(lister: Any, spec: TableSpec, account: str, region: str, day: date) -> date:
+    """The day the last records of a partition day start on: a folder holding only the files of the
+    first minutes after midnight (records that ended then) holds the previous day's last records."""
+    path = spec.partition_path(account, region, day, 0 if spec.hourly else None)
+    segment = day.strftime(spec.date_format)
+    folder = path[len(spec.location) : path.index(segment) + len(segment) + 1]
+    try:
+        names = [name for name, _modified, _path in lister.files(folder)]
+        if spec.hourly:
+            for hour in sorted(lister.children(folder), reverse=True):
+                names = [name for name, _modified, _path in lister.files(f"{folder}{hour}/")]
+                if names:
+                    break
+    except FlowsqlError:
+        return day
+    stamps = [m.group(1) for name in names if (m := _FILE_TIME.search(name))]
+    if not stamps:
+        return day
+    latest = datetime.strptime(max(stamps), "%Y%m%dT%H%M")
+    return min(day, (latest - _LONGEST_RECORD).date())
 
 
 def _extreme(
