@@ -38,8 +38,12 @@ _REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-# AWS names each file after the 5-minute window holding its records' end times.
-_FILE_TIME = re.compile(r"_(\d{8}T\d{4})Z_[^/]*$")
+# AWS names each text file after the 5-minute window holding its records' end times. Only a name of
+# exactly AWS's shape is taken as that evidence: a file named otherwise (a user's copy, a compaction)
+# can hold any time range, and Parquet files are judged by their footers' statistics instead.
+_AWS_TEXT_NAME = re.compile(
+    r"(?:^|/)[^/_]+_vpcflowlogs_[a-z0-9-]+_fl-[0-9A-Za-z]+_(?P<stamp>\d{8}T\d{4})Z_[0-9A-Za-z]+\.log\.gz$"
+)
 _FILE_SLOT = timedelta(minutes=5)
 
 
@@ -66,7 +70,14 @@ class DuckDBEngine:
     # Called with (percent, seconds) while a statement runs longer than a second (see progress.py).
     progress: Any = None
 
-    def __init__(self, spec: TableSpec, *, skip_bad_files: bool = False, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        spec: TableSpec,
+        *,
+        skip_bad_files: bool = False,
+        threads: int | None = None,
+        prune: bool = True,
+    ) -> None:
         if spec.is_s3:
             raise LocationError(
                 f"the duckdb engine reads a local folder, not {spec.location}",
@@ -75,6 +86,8 @@ class DuckDBEngine:
         self.spec = spec
         self.skip_bad_files = skip_bad_files
         self.threads = threads
+        # prune=False reads every file whatever the window (the reference the pruning is tested against).
+        self.prune = prune
         self._con: duckdb.DuckDBPyConnection | None = None
         self._inventory: Inventory | None = None
         self._skipped: dict[str, str] = {}
@@ -175,7 +188,10 @@ class DuckDBEngine:
         spec = self.spec
         paths = localfiles.find_files(spec)
         if spec.file_format is FileFormat.PARQUET:
-            inventory = self._group_parquet(paths)
+            from flowsql.engines.duckdb.parquet_files import group_parquet
+
+            assert self._con is not None
+            inventory = group_parquet(self._con, spec, paths)
         else:
             inventory = localfiles.group_text_files(paths)
         for path, reason in inventory.bad.items():
@@ -184,17 +200,25 @@ class DuckDBEngine:
         self._create_view()
 
     def _window_files(self, window: TimeWindow | None) -> frozenset[str] | None:
-        """The files that can hold records starting in the window, judged by their names: a file's
-        time T covers end times [T, T+5 min), and a record ends at most 10 minutes after it starts.
-        A file named otherwise is always kept."""
-        if window is None or self._inventory is None:
+        """The files that can hold records starting in the window. A Parquet file whose footer has
+        statistics on `start` is judged by them (its records' start times lie in [min, max]). A text
+        file named by AWS is judged by its name: time T covers end times [T, T+5 min), and a record
+        ends at most 10 minutes after it starts. Any other file is always kept."""
+        if window is None or self._inventory is None or not self.prune:
             return None
         low = (window.start - _FILE_SLOT).strftime("%Y%m%dT%H%M")
         high = (window.end + PARTITION_PAD).strftime("%Y%m%dT%H%M")
+        first, last = window.start_epoch, window.end_epoch
+        ranges = self._inventory.start_ranges
         keep = []
         for path in self._inventory.paths:
-            stamp = _FILE_TIME.search(path)
-            if stamp is None or low <= stamp.group(1) <= high:
+            held = ranges.get(path)
+            if held is not None:
+                if held[1] >= first and held[0] < last:
+                    keep.append(path)
+                continue
+            stamp = _AWS_TEXT_NAME.search(path) if self.spec.file_format is FileFormat.TEXT else None
+            if stamp is None or low <= stamp.group("stamp") <= high:
                 keep.append(path)
         return frozenset(keep)
 
@@ -262,43 +286,6 @@ class DuckDBEngine:
             )
         return f"SELECT {', '.join(select)} FROM {source}"
 
-    def _group_parquet(self, paths: list[str]) -> Inventory:
-        """Parquet files grouped by their (column, type) list, read from the footers in one query."""
-        assert self._con is not None
-        inventory = Inventory()
-        schemas: dict[str, list[tuple[str, str]]] = {p: [] for p in paths}
-        try:
-            found = self._con.execute(
-                "SELECT file_name, name, type FROM parquet_schema(?) WHERE type IS NOT NULL", [paths]
-            ).fetchall()
-            for file_name, name, kind in found:
-                schemas[file_name].append((name, kind))
-        except Exception:
-            # Some footer is unreadable: find which ones, one file at a time (the error path only).
-            for path in paths:
-                schemas[path] = []
-                try:
-                    for name, kind in self._con.execute(
-                        "SELECT name, type FROM parquet_schema(?) WHERE type IS NOT NULL", [path]
-                    ).fetchall():
-                        schemas[path].append((name, kind))
-                except Exception as err:
-                    inventory.bad[path] = _reason(str(err), path)
-        known = set(self.spec.columns)
-        by_schema: dict[tuple[tuple[str, str], ...], list[str]] = {}
-        for path in paths:
-            if path in inventory.bad:
-                continue
-            columns = schemas[path]
-            if not any(name.replace("-", "_") in known for name, _ in columns):
-                inventory.bad[path] = "no flow-log columns in this Parquet file"
-                continue
-            by_schema.setdefault(tuple(columns), []).append(path)
-        for columns, files in by_schema.items():
-            names = tuple(n.replace("-", "_") for n, _ in columns)
-            inventory.groups.append(FileGroup(names, tuple(files), source_names=tuple(n for n, _ in columns)))
-        return inventory
-
     # --- running and bad files ---------------------------------------------------------------
 
     def _run(
@@ -329,7 +316,7 @@ class DuckDBEngine:
                     raise QueryFailed(
                         f"DuckDB could not run the query: {_first_line(message)}", statement=statement
                     ) from None
-                self._reject(path, _reason(message, path))
+                self._reject(path, reason_for(message, path))
                 self._drop_from_groups(path)
                 self._create_view()
 
@@ -361,7 +348,7 @@ def _first_line(message: str) -> str:
     return message.strip().splitlines()[0] if message.strip() else message
 
 
-def _reason(message: str, path: str) -> str:
+def reason_for(message: str, path: str) -> str:
     line = re.search(r"CSV Error on Line: (\d+)", message)
     where = f"line {line.group(1)}: " if line else ""
     for pattern, text in _REASONS:

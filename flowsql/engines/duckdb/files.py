@@ -36,6 +36,8 @@ class Inventory:
 
     groups: list[FileGroup] = field(default_factory=list)
     bad: dict[str, str] = field(default_factory=dict)
+    # Parquet only: the least and greatest `start` a file's footer statistics prove it holds.
+    start_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def paths(self) -> list[str]:
