@@ -32,6 +32,8 @@ class Stats:
     execution_id: str | None = None
     bytes_scanned: int | None = None
     files_skipped: list[tuple[str, str]] = field(default_factory=list)
+    # What a person should know about how the answer was read (files left out, another format).
+    warnings: list[str] = field(default_factory=list)
     statement: str | None = None
     # Athena only: "s3" when rows came from the result CSV, "GetQueryResults" when paged by API.
     result_source: str | None = None

@@ -454,10 +454,15 @@ def test_failing_result_read_is_an_engine_error(moto: Any, spec: TableSpec, sett
     assert caught.value.message.endswith("failed: AccessDeniedException: not allowed to GetQueryResults")
 
 
-def test_a_flow_log_dash_comes_back_as_none_like_on_duckdb(
+def test_a_flow_log_dash_comes_back_verbatim_like_on_duckdb(
     moto: Any, spec: TableSpec, settings: AthenaSettings
 ) -> None:
-    # Athena's text reader keeps '-' in string columns; DuckDB's view reads it as NULL.
-    inject(moto, [("instance_id", "varchar"), ("flows", "bigint")], [["-", "3"], ["i-0abc", "1"]])
+    # Athena's text reader keeps '-' in string columns, and so does DuckDB's view: both return it
+    # as the string '-'; a NULL (an empty unquoted field in the result CSV) is None.
+    inject(
+        moto,
+        [("instance_id", "varchar"), ("flows", "bigint")],
+        [["-", "3"], ["i-0abc", "1"], [None, "2"]],
+    )
     rows = AthenaEngine(spec, settings, poll_interval=0.05).execute(validated_sql(spec))
-    assert [tuple(r) for r in rows] == [(None, 3), ("i-0abc", 1)]
+    assert [tuple(r) for r in rows] == [("-", 3), ("i-0abc", 1), (None, 2)]

@@ -67,7 +67,8 @@ def _spec(location: Path) -> TableSpec:
 
 
 def _text_rows(paths: list[Path]) -> Counter[tuple[Any, ...]]:
-    """Records of gzip text files in plain Python: '-' is None, int columns are ints."""
+    """Records of gzip text files as Athena's text table reads them: int columns are ints, '-' is
+    None in them; a string column keeps '-'."""
     out: Counter[tuple[Any, ...]] = Counter()
     for path in paths:
         with gzip.open(path, "rt") as fh:
@@ -78,7 +79,7 @@ def _text_rows(paths: list[Path]) -> Counter[tuple[Any, ...]]:
                 assert len(values) == len(header)
                 out[
                     tuple(
-                        None if v == "-" else (v if k == "string" else int(v))
+                        v if k == "string" else None if v == "-" else int(v)
                         for v, k in zip(values, kinds, strict=True)
                     )
                 ] += 1

@@ -110,6 +110,8 @@ def report(
         write_rows(rows.columns, rows, fmt, output_file, wide=wide)
     for path, reason in rows.stats.files_skipped:
         click.echo(f"warning: skipped {path}: {reason}", err=True)
+    for warning in rows.stats.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if not rows and rows.stats.window is not None:
         from flowsql.tables.coverage import empty_window_note
 

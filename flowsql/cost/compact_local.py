@@ -260,12 +260,7 @@ def select_sql(spec: TableSpec, files: Sequence[SourceFile], report: CompactRepo
         columns = ", ".join(
             f"{_sql_string(h.column)}: {_sql_string(DUCKDB_TYPES[h.parquet_type])}" for h in header
         )
-        select = ", ".join(
-            f'"{c.column}"'
-            if c.column in have
-            else f'CAST(NULL AS {DUCKDB_TYPES[c.parquet_type]}) AS "{c.column}"'
-            for c in spec.fields
-        )
+        select = ", ".join(_copied(c, c.column in have) for c in spec.fields)
         listing = "[" + ", ".join(_sql_string(p) for p in paths) + "]"
         parts.append(
             f"SELECT {select} FROM read_csv({listing}, delim=' ', quote='', escape='', header=true, "
@@ -273,6 +268,17 @@ def select_sql(spec: TableSpec, files: Sequence[SourceFile], report: CompactRepo
             f"columns={{{columns}}})"
         )
     return " UNION ALL ".join(parts)
+
+
+def _copied(column: Field, present: bool) -> str:
+    """One column of the copy: what the text says, as Athena reads it ('-' in a string column is the
+    string '-', in a numeric column NULL), so the Parquet table answers as the text table does."""
+    name = f'"{column.column}"'
+    if not present:
+        return f"CAST(NULL AS {DUCKDB_TYPES[column.parquet_type]}) AS {name}"
+    if column.parquet_type == "string":
+        return f"coalesce({name}, '-') AS {name}"
+    return name
 
 
 def _write(con: Any, spec: TableSpec, out: OutputFile, compression: str, report: CompactReport) -> int:

@@ -71,6 +71,8 @@ class UtcConverter(DefaultTypeConverter):
 
     Athena's session time zone is UTC, so a plain `timestamp` is a UTC wall-clock time; a
     `timestamp with time zone` is converted to UTC so all engines return comparable values.
+    Strings are returned as Athena returns them: a flow log's '-' stays '-' (the DuckDB engine reads
+    it the same way), NULL is None.
     """
 
     def __init__(self) -> None:
@@ -78,11 +80,6 @@ class UtcConverter(DefaultTypeConverter):
         for name in ("timestamp", "timestamp with time zone"):
             base = self.get(name)
             self.set(name, lambda text, base=base: _as_utc(base(text or None)))
-        # Athena's text reader keeps a flow log's '-' (no value) as a string where DuckDB's
-        # reader yields NULL: map it to None so both engines return the same rows.
-        for name in ("varchar", "string", "char"):
-            base = self.get(name)
-            self.set(name, lambda text, base=base: None if text == "-" else base(text))
 
 
 def convert_rows(

@@ -91,6 +91,7 @@ class DuckDBEngine:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._inventory: Inventory | None = None
         self._skipped: dict[str, str] = {}
+        self._warnings: list[str] = []
         self._translated: dict[str, str] = {}
         self._macros: set[str] = set()
         # The files the view reads: all of them, or those a query's time window can need.
@@ -113,6 +114,7 @@ class DuckDBEngine:
             engine=self.name,
             elapsed_seconds=time.perf_counter() - started,
             files_skipped=sorted(self._skipped.items()),
+            warnings=list(self._warnings),
             statement=statement,
         )
         return Rows(columns, rows, stats)
@@ -150,6 +152,10 @@ class DuckDBEngine:
     def files_skipped(self) -> list[tuple[str, str]]:
         return sorted(self._skipped.items())
 
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._warnings)
+
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
@@ -186,7 +192,8 @@ class DuckDBEngine:
 
     def _build_views(self) -> None:
         spec = self.spec
-        paths = localfiles.find_files(spec)
+        paths, ignored = localfiles.scan_location(spec)
+        self._warnings = [w for w in [localfiles.ignored_warning(ignored, spec)] if w]
         if spec.file_format is FileFormat.PARQUET:
             from flowsql.engines.duckdb.parquet_files import group_parquet
 
@@ -194,6 +201,7 @@ class DuckDBEngine:
             inventory = group_parquet(self._con, spec, paths)
         else:
             inventory = localfiles.group_text_files(paths)
+            self._warnings += localfiles.format_warnings(inventory.groups, tuple(spec.columns))
         for path, reason in inventory.bad.items():
             self._reject(path, reason)
         self._inventory = inventory
@@ -267,6 +275,10 @@ class DuckDBEngine:
                 select.append(f"CAST(NULL AS {kind}) AS {_ident(column)}")
             elif self.spec.file_format is FileFormat.PARQUET:
                 select.append(f"CAST({_ident(present[column])} AS {kind}) AS {_ident(column)}")
+            elif types[column] == "string":
+                # Athena's text SerDe has no null marker here: '-' in a string column is the string
+                # '-' (NULL only in a numeric column). nullstr='-' made it NULL: put it back.
+                select.append(f"coalesce({_ident(column)}, '-') AS {_ident(column)}")
             else:
                 select.append(_ident(column))
         select += self._partition_exprs()

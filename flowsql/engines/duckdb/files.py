@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +47,14 @@ class Inventory:
 
 def find_files(spec: TableSpec) -> list[str]:
     """Absolute paths of the files under spec.location that sit where the layout puts flow logs."""
+    return scan_location(spec)[0]
+
+
+def scan_location(spec: TableSpec) -> tuple[list[str], list[str]]:
+    """The flow-log files under spec.location (sorted), and the files under AWSLogs/ the engine
+    leaves out: another suffix, outside the layout's partition folders, or not a regular file (a
+    FIFO is never opened: reading one would wait forever). Hidden and '_' files are skipped
+    silently, as Athena skips them."""
     root = os.path.abspath(spec.location)
     if not os.path.exists(root):
         raise LocationError(
@@ -57,6 +66,7 @@ def find_files(spec: TableSpec) -> list[str]:
     pattern = re.compile(spec.path_regex())
     suffix = spec.file_suffix
     matched: list[str] = []
+    ignored: list[str] = []
     misplaced = other_suffix = 0
     for folder, _dirs, names in os.walk(logs):
         for name in names:
@@ -64,18 +74,72 @@ def find_files(spec: TableSpec) -> list[str]:
                 continue  # hidden or in-progress files, which Athena skips too
             path = os.path.join(folder, name)
             posix = path.replace(os.sep, "/")
+            if not _is_regular(path):
+                ignored.append(posix)
+                continue
             if not name.endswith(suffix):
                 if name.endswith((".log.gz", ".log.parquet")):
                     other_suffix += 1
+                ignored.append(posix)
                 continue
             if pattern.search(posix):
                 matched.append(posix)
             else:
                 misplaced += 1
+                ignored.append(posix)
     if not matched:
         raise LocationError(_nothing_found(spec, logs, misplaced, other_suffix))
     matched.sort()
-    return matched
+    return matched, sorted(ignored)
+
+
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def ignored_warning(ignored: list[str], spec: TableSpec) -> str | None:
+    """One line naming the files under AWSLogs/ that the engine does not read."""
+    if not ignored:
+        return None
+    shown = ", ".join(ignored[:3]) + (f" and {len(ignored) - 3} more" if len(ignored) > 3 else "")
+    return (
+        f"{len(ignored)} file(s) under AWSLogs/ not read (not a regular {spec.file_suffix} file in a "
+        f"partition folder of the {spec.layout.value} layout): {shown}"
+    )
+
+
+def format_warnings(groups: list[FileGroup], columns: tuple[str, ...]) -> list[str]:
+    """A line per group of text files whose header is not the table's format. They are read here
+    by field name; Athena's text table reads fields by position, which agrees only when one list is
+    the start of the other (fields missing at the end read as NULL on both)."""
+    lines = []
+    for group in groups:
+        if group.columns == columns or not group.paths:
+            continue
+        missing = [c for c in columns if c not in group.columns]
+        extra = [c for c in group.columns if c not in columns]
+        size = min(len(group.columns), len(columns))
+        agrees = group.columns[:size] == columns[:size]
+        parts = []
+        if missing:
+            parts.append("lacks " + ", ".join(missing))
+        if extra:
+            parts.append("has " + ", ".join(extra) + " (not in the table, not read)")
+        if not missing and not extra:
+            parts.append("orders the fields differently")
+        athena = (
+            "Athena reads them the same way (by position, NULL for fields past the end)"
+            if agrees
+            else "Athena's text table reads fields by position, so on Athena these files' columns shift"
+        )
+        lines.append(
+            f"{len(group.paths)} file(s) hold another log format (the header {'; '.join(parts)}), "
+            f"e.g. {group.paths[0]}: read here by field name, missing fields as NULL; {athena}"
+        )
+    return lines
 
 
 def _nothing_found(spec: TableSpec, logs: str, misplaced: int, other_suffix: int) -> str:
@@ -128,10 +192,19 @@ def read_header(path: str) -> str:
     except UnicodeDecodeError:
         raise Unreadable("first line is not a flow-log header (binary data)") from None
     try:
-        header_columns(header)
+        fields = parse_header(header, "first line")
     except LogFormatError as err:
         raise Unreadable(f"first line is not a flow-log header: {err.message}") from None
+    known = sum(f.known for f in fields)
+    # Unknown fields are allowed (a newer format), but a line most of whose words are no flow-log
+    # field is data or another kind of file, not a header.
+    if known == 0 or known * 2 < len(fields):
+        raise Unreadable(f"first line is not a flow-log header: {_clip(header)!r} names no flow-log fields")
     return header
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @lru_cache(maxsize=256)
