@@ -97,6 +97,8 @@ def _shell(text: str) -> str:
 class SourceFile:
     path: str
     size: int
+    # Nanoseconds: a file rewritten in place with the same size still changes its fingerprint.
+    mtime_ns: int = 0
 
     @property
     def name(self) -> str:
@@ -126,7 +128,7 @@ class Partition:
 def _fingerprint(files: Sequence[SourceFile]) -> str:
     digest = hashlib.sha256()
     for f in files:
-        digest.update(f"{f.name}\t{f.size}\n".encode())
+        digest.update(f"{f.name}\t{f.size}\t{f.mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -158,7 +160,8 @@ def source_partitions(spec: TableSpec, days: tuple[date, date] | None = None) ->
                 values[DATE],
                 values.get(HOUR) or "",
             )
-            groups.setdefault(key, []).append(SourceFile(path, os.path.getsize(path)))
+            info = os.stat(path)
+            groups.setdefault(key, []).append(SourceFile(path, info.st_size, info.st_mtime_ns))
     partitions = []
     for (account, region, day_text, hour_text), files in sorted(groups.items()):
         day = datetime.strptime(day_text, spec.date_format).date()

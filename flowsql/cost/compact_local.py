@@ -27,6 +27,7 @@ from flowsql.cost.compact import (
     parquet_target,
     source_partitions,
 )
+from flowsql.engines.duckdb.interrupt import interruptible
 from flowsql.errors import BadFile, ConfigError, EngineError, LocationError
 from flowsql.tables import fields as flowfields
 from flowsql.tables.fields import Field
@@ -101,6 +102,11 @@ def compact_local(
             f"local compaction writes to a local folder, got {dest}",
             hint="use --engine athena to write Parquet to S3",
         )
+    if os.path.exists(dest) and not os.path.isdir(dest):
+        raise ConfigError(
+            f"--to {dest} is an existing file, not a folder",
+            hint="give a folder for the Parquet copy (it is created when missing)",
+        )
     target = parquet_target(spec, dest)
     if os.path.abspath(target.table_location) == os.path.abspath(spec.table_location):
         raise ConfigError("--to must differ from the text table's location")
@@ -163,7 +169,7 @@ def _compact_partition(
         manifest[os.path.basename(out.path)] = {
             "rows": rows,
             "fingerprint": out.fingerprint,
-            "sources": [[f.name, f.size] for f in out.sources],
+            "sources": [[f.name, f.size, f.mtime_ns] for f in out.sources],
         }
         _save_manifest(folder, manifest)
     # New files are in place before stale ones (from since-changed sources) go.
@@ -291,13 +297,12 @@ def _write(con: Any, spec: TableSpec, out: OutputFile, compression: str, report:
     kv = f"{_sql_string(KEY_FINGERPRINT)}: {_sql_string(out.fingerprint)}, " + (
         f"{_sql_string(KEY_SOURCES)}: {_sql_string(str(len(out.sources)))}"
     )
+    copy = (
+        f"COPY ({query}) TO {_sql_string(temp)} "
+        f"(FORMAT parquet, COMPRESSION {compression}, KV_METADATA {{{kv}}})"
+    )
     try:
-        rows = int(
-            con.execute(
-                f"COPY ({query}) TO {_sql_string(temp)} "
-                f"(FORMAT parquet, COMPRESSION {compression}, KV_METADATA {{{kv}}})"
-            ).fetchone()[0]
-        )
+        rows = int(interruptible(con, lambda: con.execute(copy).fetchone()[0]))
         if _footer_rows(con, temp) != rows:
             raise EngineError(f"internal error: {temp} does not hold the {rows} rows DuckDB wrote")
         with open(temp, "rb") as fh:
@@ -306,12 +311,38 @@ def _write(con: Any, spec: TableSpec, out: OutputFile, compression: str, report:
     except duckdb.Error as exc:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temp)
-        raise _bad_source(out, exc) from None
+        raise _write_failure(exc, temp, out.path) or _bad_source(out, exc) from None
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temp)
+        raise _destination_error(out.path, exc.strerror or str(exc)) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temp)
         raise
     return rows
+
+
+def _destination_error(path: str, reason: str) -> EngineError:
+    return EngineError(
+        f"cannot write the Parquet copy {path}: {reason}",
+        hint="free space or choose another --to; files already complete are kept, a rerun resumes",
+    )
+
+
+_WRITE_REASONS = ("No space left on device", "Disk quota exceeded", "Read-only file system")
+
+
+def _write_failure(exc: Exception, temp: str, final: str) -> EngineError | None:
+    """The error as the destination's when DuckDB failed writing (disk full, no permission), not
+    reading a source: its message names the file it writes, or the system's reason for a write."""
+    message = str(exc)
+    if temp not in message and not any(word in message for word in (*_WRITE_REASONS, "Could not write")):
+        return None
+    reason = next(
+        (w for w in _WRITE_REASONS if w in message), message.replace(temp, "<file>").strip().splitlines()[0]
+    )
+    return _destination_error(final, reason)
 
 
 def _bad_source(out: OutputFile, exc: Exception) -> EngineError:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowsql.engines.duckdb import files as localfiles
 from flowsql.engines.duckdb.files import FileGroup, Inventory
+from flowsql.engines.duckdb.interrupt import interruptible
 from flowsql.engines.duckdb.progress import watching
 from flowsql.errors import BadFile, LocationError, QueryFailed
 from flowsql.investigations.window import TimeWindow
@@ -319,8 +320,7 @@ class DuckDBEngine:
         while True:
             try:
                 with watching(con, self.progress):
-                    cursor = con.execute(statement)
-                    return list(cursor.description or []), cursor.fetchall()
+                    return interruptible(con, lambda: _described(con.execute(statement)))
             except duckdb.Error as err:
                 message = str(err)
                 path = self._culprit(message)
@@ -354,6 +354,10 @@ class DuckDBEngine:
             FileGroup(g.columns, tuple(p for p in g.paths if p != path), g.source_names)
             for g in self._inventory.groups
         ]
+
+
+def _described(cursor: duckdb.DuckDBPyConnection) -> tuple[list[Any], list[tuple[Any, ...]]]:
+    return list(cursor.description or []), cursor.fetchall()
 
 
 def _first_line(message: str) -> str:
