@@ -1,8 +1,9 @@
 """Published Athena SQL over VPC flow logs, run on the DuckDB engine and checked against Athena's answer.
 
 The statements are data files in tests/published/ (AWS's Athena User Guide, the VPC console's Athena
-integration named queries, awslabs/aws-security-analytics-bootstrap), adapted only in table, column and
-partition names. Each runs through the public API (`flowsql.connect(...).sql(...)`) over two folders of
+integration named queries, awslabs/aws-security-analytics-bootstrap), adapted in table, column and
+partition names, and for the Athena User Guide's also in the partition predicate (its `date` partition is
+DATE-typed, flowsql's a string; its dates are placeholders); each file's comment says what. Each runs through the public API (`flowsql.connect(...).sql(...)`) over two folders of
 gzip text flow logs in AWS's default layout:
 
 - "aws_examples": the records of the VPC User Guide's "Flow log record examples" (default-format files
