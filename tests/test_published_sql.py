@@ -17,8 +17,8 @@ it is the string '-'; a line shorter than the table leaves the later columns NUL
 logic, aggregates skipping NULLs, NULLS LAST for ASC and DESC (Trino's default), array_agg keeping
 NULLs, from_unixtime in UTC.
 
-flowsql returns a string `-` as None (its Athena engine does so today), so cells are compared after
-mapping '-' to None on both sides: what is compared is which rows, groups, counts and order come back.
+flowsql returns a string `-` verbatim, as Athena does (README, "What `-` means in a result"), so
+cells are compared as they are: a '-' and a NULL are different answers.
 
 A statement passes when it gives that answer, or when flowsql refuses it with an error that names the
 construct (a fragment of the statement quoted in the message). No xfail, no skip.
@@ -732,10 +732,11 @@ def oracle_for(path: Path) -> Callable[[list[dict]], Expect]:
 
 
 def present(value: Any) -> Any:
-    """flowsql's presentation of a string `-` (None), applied to both sides; arrays become tuples."""
+    """A cell as compared: values as they are ('-' stays '-', as both engines return it); arrays
+    become tuples."""
     if isinstance(value, list | tuple):
         return tuple(present(v) for v in value)
-    return None if value == "-" else value
+    return value
 
 
 def _normal(row: Iterable[Any], columns: list[str], unordered: tuple[str, ...]) -> tuple[Any, ...]:
