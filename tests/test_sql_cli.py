@@ -31,17 +31,19 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> sample.SampleSet:
 def by_action(
     records: list[dict[str, Any]], low: int | None = None, high: int | None = None
 ) -> list[dict[str, Any]]:
-    """The oracle: flows and bytes per action over the records whose start is in [low, high)."""
+    """The oracle: flows and bytes per action over the records whose start is in [low, high). The
+    text table reads a '-' action (NODATA/SKIPDATA) as the string '-' (the records hold None)."""
     flows: collections.Counter[Any] = collections.Counter()
     size: dict[Any, int | None] = {}
     for r in records:
         if low is not None and not (low <= r["start"] < (high or 0)):
             continue
-        flows[r["action"]] += 1
+        action = "-" if r["action"] is None else r["action"]
+        flows[action] += 1
         if r["bytes"] is not None:
-            size[r["action"]] = (size.get(r["action"]) or 0) + r["bytes"]
+            size[action] = (size.get(action) or 0) + r["bytes"]
         else:
-            size.setdefault(r["action"], None)
+            size.setdefault(action, None)
     order = sorted(flows, key=lambda a: (a is None, a))
     return [{"action": a, "flows": flows[a], "bytes": size[a]} for a in order]
 
