@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
@@ -132,8 +133,12 @@ def _fingerprint(files: Sequence[SourceFile]) -> str:
     return digest.hexdigest()[:16]
 
 
-def source_partitions(spec: TableSpec, days: tuple[date, date] | None = None) -> list[Partition]:
-    """The text partitions under a local location, optionally only those of days first..last."""
+def source_partitions(
+    spec: TableSpec, days: tuple[date, date] | None = None, ignored: list[str] | None = None
+) -> list[Partition]:
+    """The text partitions under a local location, optionally only those of days first..last.
+    A .log.gz that is not a regular file (a FIFO would block the read forever) is left out and, when
+    `ignored` is given, added to it."""
     if spec.is_s3:
         raise LocationError(
             f"local compaction reads a local folder, got {spec.location}",
@@ -161,6 +166,10 @@ def source_partitions(spec: TableSpec, days: tuple[date, date] | None = None) ->
                 values.get(HOUR) or "",
             )
             info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):
+                if ignored is not None:
+                    ignored.append(path)
+                continue
             groups.setdefault(key, []).append(SourceFile(path, info.st_size, info.st_mtime_ns))
     partitions = []
     for (account, region, day_text, hour_text), files in sorted(groups.items()):

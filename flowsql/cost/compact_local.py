@@ -27,6 +27,7 @@ from flowsql.cost.compact import (
     parquet_target,
     source_partitions,
 )
+from flowsql.engines.duckdb.files import FileGroup, format_warnings
 from flowsql.engines.duckdb.interrupt import interruptible
 from flowsql.errors import BadFile, ConfigError, EngineError, LocationError
 from flowsql.tables import fields as flowfields
@@ -112,7 +113,14 @@ def compact_local(
         raise ConfigError("--to must differ from the text table's location")
     started = time.monotonic()
     report = CompactReport(spec, target)
-    partitions = source_partitions(spec, days)
+    ignored: list[str] = []
+    partitions = source_partitions(spec, days, ignored)
+    if ignored:
+        report.warnings.append(
+            f"{len(ignored)} .log.gz entry(ies) not a regular file (never opened), not copied: "
+            + ", ".join(ignored[:3])
+            + (f" and {len(ignored) - 3} more" if len(ignored) > 3 else "")
+        )
     if not partitions:
         raise LocationError(f"found no text flow-log files (*.log.gz) under {spec.table_location} to compact")
 
@@ -257,12 +265,10 @@ def select_sql(spec: TableSpec, files: Sequence[SourceFile], report: CompactRepo
     parts = []
     for header, paths in groups.items():
         have = {h.column for h in header}
-        extra = [h.name for h in header if h.column not in set(spec.columns)]
-        if extra and report is not None:
-            report.warnings.append(
-                f"{len(paths)} file(s) such as {paths[0]} have field(s) the table lacks, not copied: "
-                + ", ".join(extra)
-            )
+        if report is not None:
+            # another format is copied by field name; say so, and what Athena's text table would do
+            group = FileGroup(tuple(h.column for h in header), tuple(paths))
+            report.warnings += format_warnings([group], tuple(spec.columns))
         columns = ", ".join(
             f"{_sql_string(h.column)}: {_sql_string(DUCKDB_TYPES[h.parquet_type])}" for h in header
         )
