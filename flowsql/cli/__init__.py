@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from flowsql.cli import cost, queries, run, sample, sql, tables
+from flowsql.cli import compliance, cost, queries, run, sample, sql, tables
 from flowsql.cli.app import cli
 from flowsql.errors import FlowsqlError
 
@@ -30,6 +30,7 @@ COMMANDS: tuple[click.Command, ...] = (
     cost.estimate,
     sample.sample_command,
     sample.demo_command,
+    compliance.compliance,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

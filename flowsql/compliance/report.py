@@ -1,0 +1,262 @@
+"""One compliance report: collect the evidence (EC2, S3, Glue; or a local folder) and run every
+control over it, in a fixed order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from flowsql.compliance import controls_bucket as bucket
+from flowsql.compliance import controls_coverage as coverage
+from flowsql.compliance import controls_delivery as delivery
+from flowsql.compliance import controls_table as table
+from flowsql.compliance import evidence_ec2, evidence_s3
+from flowsql.compliance.controls_bucket import Target
+from flowsql.compliance.controls_delivery import Expected, RecordHours
+from flowsql.compliance.mappings import MAPPINGS
+from flowsql.compliance.model import Report, Result, Status
+from flowsql.config import AthenaSettings
+from flowsql.errors import FlowsqlError
+from flowsql.investigations.window import TimeWindow
+from flowsql.tables.spec import Layout, TableSpec
+
+UTC = timezone.utc
+MAX_PERIOD = timedelta(days=93)
+TITLES = {
+    "coverage.vpcs": "Every VPC has a flow log",
+    "coverage.traffic_type": "Flow logs capture ALL traffic (accepted and rejected)",
+    "coverage.format": "Destination and log format of each flow log",
+    "delivery.status": "S3 flow logs deliver (DeliverLogsStatus, newest object)",
+    "delivery.gaps": "No delivery gap: every hour of the period has objects",
+    "retention.lifecycle": "Lifecycle rules keep flow logs for the required retention",
+    "protection.versioning": "Versioning or Object Lock protects flow-log objects",
+    "protection.encryption": "Default encryption on the flow-log bucket",
+    "protection.public_access": "Block Public Access is on for the flow-log bucket",
+    "protection.policy": "The bucket policy grants no public or cross-account access",
+    "queryable.table": "The Athena/Glue table exists and matches the flow log",
+}
+BUCKET_CONTROLS = (
+    "retention.lifecycle",
+    "protection.versioning",
+    "protection.encryption",
+    "protection.public_access",
+    "protection.policy",
+)
+
+
+def period(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
+    """The report's period: ISO dates or datetimes, UTC; the last 24 hours by default."""
+    window = TimeWindow.parse(start, end, max_span=MAX_PERIOD, now=now)
+    return window.start, window.end
+
+
+def investigation_needs() -> dict[str, tuple[str, ...]]:
+    """Packaged investigation name -> the columns it reads."""
+    from flowsql.investigations import library
+
+    good, _bad = library.load().load_all()
+    return {inv.name: tuple(inv.fields) for inv in good}
+
+
+def not_run(control: str, why: str) -> Result:
+    return Result(control, TITLES[control], Status.NOT_RUN, why, [], None, MAPPINGS[control])
+
+
+def aws_report(
+    *,
+    spec: TableSpec | None,
+    settings: AthenaSettings,
+    regions: Sequence[str],
+    accounts: Sequence[str] = (),
+    start: datetime,
+    end: datetime,
+    retention_days: int | None,
+    now: datetime,
+    session: Any = None,
+) -> Report:
+    """Every control, from EC2, S3 and Glue, for the credentials' account in the Regions given."""
+    from flowsql import aws
+
+    sess = session or aws.session(settings)
+    account = evidence_ec2.caller_account(settings, sess)
+    inventories = evidence_ec2.collect(regions, settings, session=sess, account=account)
+    flow_logs = [fl for inv in inventories for fl in inv.flow_logs]
+    home = settings.region or sess.region_name or regions[0]
+    s3 = sess.client("s3", region_name=home, endpoint_url=settings.endpoint_url or None)
+
+    expected, specs = _destinations(inventories, spec, accounts or (account,), regions, start)
+    listings = {loc: evidence_s3.list_objects(sp, start, end, s3) for loc, sp in specs.items()}
+    targets = sorted({Target(*aws.split_s3(loc)) for loc in specs}, key=lambda t: (t.bucket, t.prefix))
+    control = evidence_s3.s3control_client(settings, sess)
+    read: dict[str, evidence_s3.BucketSettings] = {}
+    for target in targets:
+        if target.bucket not in read:
+            read[target.bucket] = evidence_s3.bucket_settings(
+                s3, target.bucket, s3control=control, account=account
+            )
+    pairs = [(t, read[t.bucket]) for t in targets]
+
+    results = [
+        coverage.vpcs(inventories),
+        coverage.traffic_type(inventories),
+        coverage.log_format(inventories, investigation_needs()),
+        delivery.status(flow_logs, listings),
+        delivery.gaps(expected, listings, start, end, now),
+    ]
+    if pairs:
+        own = sorted({account, *accounts})
+        results += [
+            bucket.retention(pairs, retention_days),
+            bucket.versioning(pairs),
+            bucket.encryption(pairs),
+            bucket.public_access(pairs),
+            bucket.policy(pairs, own),
+        ]
+    else:
+        results += [
+            Result(
+                c,
+                TITLES[c],
+                Status.WARN,
+                "no flow log delivers to S3: no bucket to check",
+                [],
+                None,
+                MAPPINGS[c],
+            )
+            for c in BUCKET_CONTROLS
+        ]
+    results.append(_glue_table(spec, settings, home, flow_logs))
+    all_accounts = sorted({account, *accounts})
+    return Report(
+        source="AWS",
+        period_start=start,
+        period_end=end,
+        generated_at=now,
+        accounts=tuple(all_accounts),
+        regions=tuple(regions),
+        retention_days=retention_days,
+        results=results,
+    )
+
+
+def _destinations(
+    inventories: Sequence[evidence_ec2.RegionInventory],
+    spec: TableSpec | None,
+    accounts: Sequence[str],
+    regions: Sequence[str],
+    start: datetime,
+) -> tuple[list[Expected], dict[str, TableSpec]]:
+    """Who should deliver where: each S3 flow log's account and Region under its location (from the
+    hour after it was created), and the configured location's accounts and Regions."""
+    by_key: dict[tuple[str, str, str], Expected] = {}
+    hive: dict[str, bool] = {}
+    first_hour = start.replace(minute=0, second=0, microsecond=0)
+    for inv in inventories:
+        for fl in inv.flow_logs:
+            if not (fl.active and fl.location):
+                continue
+            created = fl.created.astimezone(UTC) if fl.created else None
+            since = first_hour
+            if created and created > first_hour:
+                since = created.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+            key = (fl.location, inv.account, inv.region)
+            exp = by_key.setdefault(key, Expected(fl.location, inv.account, inv.region, since))
+            exp.since = min(exp.since, since)
+            exp.flow_logs.append(fl.id)
+            hive[fl.location] = hive.get(fl.location, False) or fl.hive
+    if spec is not None and spec.is_s3:
+        for acct in spec.accounts or accounts:
+            for region in spec.regions or regions:
+                key = (spec.location, acct, region)
+                by_key.setdefault(key, Expected(spec.location, acct, region, first_hour))
+        hive.setdefault(spec.location, spec.layout is Layout.HIVE)
+    specs: dict[str, TableSpec] = {}
+    for loc in sorted({k[0] for k in by_key}):
+        pairs = [k for k in by_key if k[0] == loc]
+        specs[loc] = TableSpec(
+            location=loc,
+            layout=Layout.HIVE if hive.get(loc) else Layout.AWS,
+            accounts=tuple(sorted({a for _, a, _ in pairs})),
+            regions=tuple(sorted({r for _, _, r in pairs})),
+        )
+    return [by_key[k] for k in sorted(by_key)], specs
+
+
+def _glue_table(spec: TableSpec | None, settings: AthenaSettings, region: str, flow_logs: Any) -> Result:
+    from flowsql.tables.catalog import GlueCatalog
+
+    database = spec.database if spec else "vpc_flow_logs"
+    name = spec.table if spec else "flow_logs"
+    try:
+        catalog = GlueCatalog(replace(settings, region=settings.region or region))
+        found = catalog.get_table(database, name)
+    except FlowsqlError as exc:
+        return table.glue(None, f"{database}.{name}", flow_logs, error=exc.message)
+    return table.glue(found, f"{database}.{name}", flow_logs)
+
+
+def local_report(
+    *, spec: TableSpec, start: datetime, end: datetime, retention_days: int | None, now: datetime
+) -> Report:
+    """A local folder: delivery, gaps and the table; the rest needs AWS and says so."""
+    from flowsql.tables import discovery
+
+    if not (spec.accounts and spec.regions):
+        spec = discovery.with_discovered(spec)
+    listing = evidence_s3.list_objects(spec, start, end)
+    seen: dict[tuple[str, str], set[str]] = {}
+    for obj in listing.objects:
+        if obj.flow_log:
+            seen.setdefault((obj.account, obj.region), set()).add(obj.flow_log)
+    first_hour = start.replace(minute=0, second=0, microsecond=0)
+    expected = [
+        Expected(spec.location, a, r, first_hour, sorted(seen.get((a, r), ())))
+        for a in spec.accounts
+        for r in spec.regions
+    ]
+    needs_aws = "needs AWS: read from {}; a local folder holds only the objects"
+    results = [
+        not_run("coverage.vpcs", needs_aws.format("EC2 (DescribeVpcs, DescribeFlowLogs)")),
+        not_run("coverage.traffic_type", needs_aws.format("EC2 (DescribeFlowLogs)")),
+        not_run("coverage.format", needs_aws.format("EC2 (DescribeFlowLogs)")),
+        delivery.status_local(listing),
+        delivery.gaps(
+            expected, {spec.location: listing}, start, end, now, records=_record_hours(spec, start, end)
+        ),
+        *(not_run(c, needs_aws.format("the bucket's S3 settings")) for c in BUCKET_CONTROLS),
+        table.local(spec),
+    ]
+    return Report(
+        source=f"local folder {spec.location}",
+        period_start=start,
+        period_end=end,
+        generated_at=now,
+        accounts=spec.accounts,
+        regions=spec.regions,
+        retention_days=retention_days,
+        results=results,
+    )
+
+
+def _record_hours(spec: TableSpec, start: datetime, end: datetime) -> RecordHours | None:
+    """OK/NODATA/SKIPDATA records per hour from the log_coverage investigation on DuckDB; None when
+    it cannot run on this table (the format lacks its fields, or a file cannot be read)."""
+    from flowsql.session import Session
+
+    try:
+        with Session(spec, engine="duckdb", max_window_days=MAX_PERIOD.days) as session:
+            rows = session.run("log_coverage", start=start, end=end)
+    except FlowsqlError:
+        return None
+    ok, nodata, skipdata = {}, {}, {}
+    for row in rows:
+        hour = row["hour"]
+        hour = hour.replace(tzinfo=UTC) if hour.tzinfo is None else hour.astimezone(UTC)
+        ok[hour], nodata[hour], skipdata[hour] = (
+            row["ok_records"],
+            row["nodata_records"],
+            row["skipdata_records"],
+        )
+    return RecordHours(ok, nodata, skipdata)
