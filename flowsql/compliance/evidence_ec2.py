@@ -119,6 +119,12 @@ def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[st
     return items
 
 
+def flow_logs_of(ec2: Any, region: str) -> list[FlowLogInfo]:
+    """Every flow log of a Region (DescribeFlowLogs), by id."""
+    items = _pages(ec2, "describe_flow_logs", "FlowLogs")
+    return sorted((FlowLogInfo.from_api(item, region) for item in items), key=lambda f: f.id)
+
+
 def inventory(ec2: Any, account: str, region: str) -> RegionInventory:
     """VPCs, subnets, interfaces and flow logs of one Region; a refused call is kept as `error`."""
     import botocore.exceptions
@@ -133,10 +139,7 @@ def inventory(ec2: Any, account: str, region: str) -> RegionInventory:
         for eni in _pages(ec2, "describe_network_interfaces", "NetworkInterfaces"):
             pair = (eni["NetworkInterfaceId"], eni.get("SubnetId", ""))
             inv.interfaces.setdefault(eni.get("VpcId", ""), []).append(pair)
-        inv.flow_logs = sorted(
-            (FlowLogInfo.from_api(item, region) for item in _pages(ec2, "describe_flow_logs", "FlowLogs")),
-            key=lambda f: f.id,
-        )
+        inv.flow_logs = flow_logs_of(ec2, region)
     except botocore.exceptions.ClientError as exc:
         inv.error = aws.describe_client_error(exc)
     except botocore.exceptions.BotoCoreError as exc:

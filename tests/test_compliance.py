@@ -1,0 +1,407 @@
+"""`flowsql compliance` against moto on 127.0.0.1: a healthy account passes every control, and each
+fault seeded alone is the only failure, with its evidence. Expected gaps, hours and ids come from
+what each test seeded, not from the product."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+from flowsql.compliance import render, report
+from flowsql.compliance.model import Status
+from flowsql.config import AthenaSettings
+from flowsql.tables import fields as flowfields
+
+UTC = timezone.utc
+BUCKET = "audit-flow-logs"
+REGION = "us-east-1"
+FULL_FORMAT = " ".join("${" + n + "}" for n in flowfields.ALL_FIELDS)
+CONTROLS = [
+    "coverage.vpcs", "coverage.traffic_type", "coverage.format", "delivery.status", "delivery.gaps",
+    "retention.lifecycle", "protection.versioning", "protection.encryption", "protection.public_access",
+    "protection.policy", "queryable.table",
+]  # fmt: skip
+
+
+def _next_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+@dataclass
+class Account:
+    """A moto account seeded for one test; `start`..`end` is the report period (in the future of the
+    flow logs' creation, which moto stamps with the real time), `now` the report's clock."""
+
+    ec2: Any
+    s3: Any
+    account: str
+    start: datetime
+    end: datetime
+    now: datetime
+    flow_logs: list[str] = field(default_factory=list)
+    vpcs: list[str] = field(default_factory=list)
+
+    def flow_log(self, vpc: str, traffic: str = "ALL") -> str:
+        answer = self.ec2.create_flow_logs(
+            ResourceIds=[vpc], ResourceType="VPC", TrafficType=traffic, LogDestinationType="s3",
+            LogDestination=f"arn:aws:s3:::{BUCKET}", LogFormat=FULL_FORMAT,
+        )  # fmt: skip
+        assert not answer["Unsuccessful"], answer
+        self.flow_logs.append(answer["FlowLogIds"][0])
+        return str(answer["FlowLogIds"][0])
+
+    def put_objects(self, skip_hours: set[datetime] = frozenset()) -> int:  # type: ignore[assignment]
+        """One object per flow log per hour of the period (none in skip_hours)."""
+        header = " ".join(flowfields.ALL_FIELDS)
+        body = gzip.compress(f"{header}\n".encode())
+        count, hour = 0, self.start
+        while hour < self.end:
+            if hour not in skip_hours:
+                for fl in self.flow_logs:
+                    stamp = (hour + timedelta(minutes=5)).strftime("%Y%m%dT%H%MZ")
+                    key = (
+                        f"AWSLogs/{self.account}/vpcflowlogs/{REGION}/{hour:%Y/%m/%d}/"
+                        f"{self.account}_vpcflowlogs_{REGION}_{fl}_{stamp}_abcd1234.log.gz"
+                    )
+                    self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+                    count += 1
+            hour += timedelta(hours=1)
+        return count
+
+    def run(self, retention: int | None = 365, **kwargs: Any) -> report.Report:
+        return report.aws_report(
+            spec=kwargs.pop("spec", _table_spec(self.account)), settings=AthenaSettings(region=REGION),
+            regions=[REGION], start=self.start, end=self.end, retention_days=retention, now=self.now,
+            **kwargs,
+        )  # fmt: skip
+
+
+def _table_spec(account: str) -> Any:
+    from flowsql.tables.spec import TableSpec
+
+    return TableSpec.from_dict(
+        {"location": f"s3://{BUCKET}/", "log_format": FULL_FORMAT, "accounts": [account], "regions": [REGION]}
+    )
+
+
+def _healthy_bucket(s3: Any, account: str) -> None:
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=BUCKET,
+        LifecycleConfiguration={"Rules": [
+            {"ID": "keep-400-days", "Status": "Enabled", "Filter": {"Prefix": "AWSLogs/"}, "Expiration": {"Days": 400}},
+        ]},
+    )  # fmt: skip
+    delivery = {
+        "Sid": "AWSLogDeliveryWrite", "Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{BUCKET}/AWSLogs/{account}/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+    }  # fmt: skip
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [delivery]}))
+    s3.put_public_access_block(
+        Bucket=BUCKET,
+        PublicAccessBlockConfiguration={
+            k: True
+            for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        },
+    )
+
+
+@pytest.fixture
+def seeded(moto: Any) -> Callable[..., Account]:
+    """A function making the healthy account; `fault` names one thing to break first."""
+
+    def make(*, extra_vpc_unlogged: bool = False, accept_only: bool = False, skip_hours: int = 0) -> Account:
+        ec2, s3, sts = moto.client("ec2"), moto.client("s3"), moto.client("sts")
+        account = sts.get_caller_identity()["Account"]
+        _healthy_bucket(s3, account)
+        start = _next_hour(datetime.now(UTC)) + timedelta(hours=1)
+        acct = Account(ec2, s3, account, start, start + timedelta(hours=24), start + timedelta(hours=25))
+        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+        ec2.create_network_interface(SubnetId=subnet)
+        acct.vpcs = sorted(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"])
+        for each in acct.vpcs:
+            acct.flow_log(each, "ACCEPT" if accept_only and each == vpc else "ALL")
+        if extra_vpc_unlogged:
+            acct.vpcs.append(ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"])
+        gap = {start + timedelta(hours=8 + n) for n in range(skip_hours)}
+        acct.put_objects(gap)
+        from flowsql.tables.catalog import GlueCatalog
+
+        GlueCatalog(AthenaSettings(region=REGION)).init(_table_spec(account))
+        return acct
+
+    return make
+
+
+def _statuses(rep: report.Report) -> dict[str, Status]:
+    return {r.id: r.status for r in rep.results}
+
+
+def _only_failure(rep: report.Report, control: str) -> Any:
+    statuses = _statuses(rep)
+    assert [c for c, s in statuses.items() if s is Status.FAIL] == [control], rep.results
+    assert all(s is Status.PASS for c, s in statuses.items() if c != control), statuses
+    return next(r for r in rep.results if r.id == control)
+
+
+def test_healthy_account_passes_every_control(seeded: Callable[..., Account]) -> None:
+    acct = seeded()
+    rep = acct.run()
+    assert [r.id for r in rep.results] == CONTROLS
+    assert {r.id: r.status for r in rep.results} == dict.fromkeys(CONTROLS, Status.PASS), rep.results
+    assert rep.accounts == (acct.account,) and rep.regions == (REGION,)
+    gaps = next(r for r in rep.results if r.id == "delivery.gaps")
+    assert any("24 hour(s) judged, 48 object(s), no hour without objects" in e for e in gaps.evidence), (
+        gaps.evidence
+    )
+    status = next(r for r in rep.results if r.id == "delivery.status")
+    for fl in acct.flow_logs:
+        newest = (acct.end - timedelta(minutes=55)).strftime("%Y-%m-%d %H:%M")
+        assert any(
+            e.startswith(f"{fl} ") and "SUCCESS" in e and f"newest object {newest}" in e
+            for e in status.evidence
+        )
+    assert all(r.mapping for r in rep.results)
+
+
+def test_unlogged_vpc_is_the_only_failure(seeded: Callable[..., Account]) -> None:
+    acct = seeded(extra_vpc_unlogged=True)
+    result = _only_failure(acct.run(), "coverage.vpcs")
+    assert acct.vpcs[-1] in result.summary and "1 of 3" in result.summary
+    assert any(acct.vpcs[-1] in e and "no flow log" in e for e in result.evidence)
+    assert result.fix and "create-flow-logs" in result.fix
+
+
+def test_accept_only_flow_log_is_the_only_failure(seeded: Callable[..., Account]) -> None:
+    acct = seeded(accept_only=True)
+    result = _only_failure(acct.run(), "coverage.traffic_type")
+    accept = [e for e in result.evidence if "traffic type ACCEPT" in e]
+    assert len(accept) == 1 and "ACCEPT only" in result.summary
+    fl_id = accept[0].split(" ")[0]
+    assert fl_id in acct.flow_logs and fl_id in result.summary
+
+
+def test_30_day_expiration_against_365_required_is_the_only_failure(seeded: Callable[..., Account]) -> None:
+    acct = seeded()
+    acct.s3.put_bucket_lifecycle_configuration(
+        Bucket=BUCKET,
+        LifecycleConfiguration={"Rules": [
+            {"ID": "expire-30", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 30}},
+        ]},
+    )  # fmt: skip
+    result = _only_failure(acct.run(retention=365), "retention.lifecycle")
+    assert "expire-30" in result.summary and "30 days, 365 required" in result.summary
+    # Without a required retention there is no failure, only a warning naming the shortest rule.
+    unset = next(r for r in acct.run(retention=None).results if r.id == "retention.lifecycle")
+    assert unset.status is Status.WARN and "30 days" in unset.summary
+
+
+def test_unencrypted_bucket_is_the_only_failure(seeded: Callable[..., Account]) -> None:
+    acct = seeded()
+    acct.s3.delete_bucket_encryption(Bucket=BUCKET)
+    result = _only_failure(acct.run(), "protection.encryption")
+    assert f"{BUCKET} has no default encryption" in result.summary
+
+
+def test_public_bucket_policy_is_the_only_failure(seeded: Callable[..., Account]) -> None:
+    acct = seeded()
+    current = json.loads(acct.s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    current["Statement"].append(
+        {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{BUCKET}/*"}
+    )  # fmt: skip
+    acct.s3.delete_public_access_block(Bucket=BUCKET)
+    acct.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(current))
+    acct.s3.put_public_access_block(
+        Bucket=BUCKET,
+        PublicAccessBlockConfiguration={
+            k: True
+            for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        },
+    )
+    result = _only_failure(acct.run(), "protection.policy")
+    assert "PublicRead allows s3:GetObject to everyone" in result.summary
+
+
+def test_six_hour_gap_is_the_only_failure(seeded: Callable[..., Account]) -> None:
+    acct = seeded(skip_hours=6)
+    result = _only_failure(acct.run(), "delivery.gaps")
+    first = acct.start + timedelta(hours=8)
+    expected = f"gap {first:%Y-%m-%d %H:%M} → {first + timedelta(hours=6):%Y-%m-%d %H:%M} UTC (6 hours)"
+    assert any(expected in e for e in result.evidence), result.evidence
+    assert f"{acct.account} {REGION}: 6 hours from {first:%Y-%m-%d %H:%M}" in result.summary
+    assert any("18 hour(s)" not in e and "24 hour(s) judged, 36 object(s)" in e for e in result.evidence)
+
+
+def test_html_report_holds_every_control(seeded: Callable[..., Account]) -> None:
+    acct = seeded(extra_vpc_unlogged=True)
+    rep = acct.run()
+    page = _Page()
+    page.feed(render.to_html(rep))
+    assert page.controls == {c: s.value for c, s in _statuses(rep).items()}
+    assert list(page.controls) == CONTROLS
+    assert acct.account in page.text and acct.start.strftime("%Y-%m-%d %H:%M UTC") in page.text
+    assert rep.generated_at.strftime("%Y-%m-%d %H:%M UTC") in page.text
+    assert acct.vpcs[-1] in page.text and "guidance" in page.text
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: dict[str, str] = {}
+        self.tags: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        values = dict(attrs)
+        if tag == "section" and values.get("data-control"):
+            self.controls[str(values["data-control"])] = str(values["data-status"])
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def test_html_escapes_everything_it_shows() -> None:
+    from flowsql.compliance.model import Report, Result
+
+    moment = datetime(2024, 5, 1, tzinfo=UTC)
+    hostile = '<script>alert("x")</script> & <img src=x onerror=1>'
+    rep = Report(hostile, moment, moment + timedelta(days=1), moment, (hostile,), ("us-east-1",), 365, [
+        Result("delivery.gaps", hostile, Status.FAIL, hostile, [hostile], hostile, (hostile,)),
+    ])  # fmt: skip
+    page = _Page()
+    page.feed(render.to_html(rep))
+    assert "script" not in page.tags and "img" not in page.tags
+    assert page.text.count(hostile) >= 5
+    assert hostile not in render.markdown(rep)
+
+
+def test_deliver_logs_status_failed(moto: Any) -> None:
+    """moto reports SUCCESS for every S3 flow log, so DescribeFlowLogs alone is stubbed (botocore's
+    Stubber) to answer FAILED; the objects come from moto."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from flowsql.compliance import controls_delivery, evidence_ec2, evidence_s3
+    from flowsql.tables.spec import TableSpec
+
+    ec2 = boto3.client("ec2", region_name=REGION)
+    stub = Stubber(ec2)
+    stub.add_response("describe_flow_logs", {"FlowLogs": [{
+        "FlowLogId": "fl-0123456789abcdef0", "ResourceId": "vpc-0123456789abcdef0", "TrafficType": "ALL",
+        "LogDestinationType": "s3", "LogDestination": f"arn:aws:s3:::{BUCKET}", "FlowLogStatus": "ACTIVE",
+        "DeliverLogsStatus": "FAILED", "DeliverLogsErrorMessage": "Access error",
+    }]})  # fmt: skip
+    with stub:
+        flow_logs = evidence_ec2.flow_logs_of(ec2, REGION)
+    moto.client("s3").create_bucket(Bucket=BUCKET)
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    spec = TableSpec(location=f"s3://{BUCKET}/", accounts=("123456789012",), regions=(REGION,))
+    listing = evidence_s3.list_objects(spec, start, start + timedelta(hours=24), moto.client("s3"))
+    result = controls_delivery.status(flow_logs, {f"s3://{BUCKET}/": listing})
+    assert result.status is Status.FAIL
+    assert result.summary == "fl-0123456789abcdef0 reports FAILED: Access error"
+    assert "no object in the period" in result.evidence[0]
+
+
+@pytest.fixture
+def local_logs(tmp_path: Any) -> Iterator[Callable[..., Any]]:
+    """A folder of hourly text files for one account and Region; some hours only NODATA."""
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+
+    def write(skip: set[int] = frozenset(), nodata: set[int] = frozenset()) -> Any:  # type: ignore[assignment]
+        account, fl = "111122223333", "fl-0aaaabbbbccccdddd"
+        for h in range(24):
+            if h in skip:
+                continue
+            hour = start + timedelta(hours=h)
+            folder = tmp_path / "AWSLogs" / account / "vpcflowlogs" / REGION / f"{hour:%Y/%m/%d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            t = int((hour + timedelta(minutes=1)).timestamp())
+            if h in nodata:
+                line = f"2 {account} eni-0123 - - - - - - - {t} {t + 60} - NODATA"
+            else:
+                line = f"2 {account} eni-0123 10.0.0.1 10.0.0.2 443 50000 6 10 840 {t} {t + 60} ACCEPT OK"
+            name = (
+                f"{account}_vpcflowlogs_{REGION}_{fl}_{hour + timedelta(minutes=5):%Y%m%dT%H%M}Z_ff00.log.gz"
+            )
+            header = " ".join(flowfields.DEFAULT_FORMAT)
+            (folder / name).write_bytes(gzip.compress(f"{header}\n{line}\n".encode()))
+        return tmp_path
+
+    yield write
+
+
+def _local(root: Any) -> report.Report:
+    from flowsql.tables.spec import TableSpec
+
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    return report.local_report(
+        spec=TableSpec(location=str(root)), start=start, end=start + timedelta(hours=24),
+        retention_days=365, now=start + timedelta(days=3),
+    )  # fmt: skip
+
+
+def test_local_folder_checks_delivery_gaps_and_table(local_logs: Callable[..., Any]) -> None:
+    rep = _local(local_logs(nodata={3, 4}))
+    statuses = _statuses(rep)
+    assert list(statuses) == CONTROLS
+    assert {c for c, s in statuses.items() if s is Status.PASS} == {
+        "delivery.status",
+        "delivery.gaps",
+        "queryable.table",
+    }
+    assert all(
+        s is Status.NOT_RUN
+        for c, s in statuses.items()
+        if c not in ("delivery.status", "delivery.gaps", "queryable.table")
+    )
+    assert all("needs AWS" in r.summary for r in rep.results if r.status is Status.NOT_RUN)
+    gaps = next(r for r in rep.results if r.id == "delivery.gaps")
+    assert any("2 hour(s) held only NODATA records" in e for e in gaps.evidence), gaps.evidence
+
+
+def test_local_folder_gap_of_six_hours(local_logs: Callable[..., Any]) -> None:
+    rep = _local(local_logs(skip=set(range(10, 16))))
+    gaps = next(r for r in rep.results if r.id == "delivery.gaps")
+    assert gaps.status is Status.FAIL
+    assert any("gap 2024-05-01 10:00 → 2024-05-01 16:00 UTC (6 hours)" in e for e in gaps.evidence), (
+        gaps.evidence
+    )
+    assert [r.id for r in rep.results if r.status is Status.FAIL] == ["delivery.gaps"]
+
+
+def test_cli_exit_status_and_formats(seeded: Callable[..., Account], flowsql_cli: Any, workdir: Any) -> None:
+    acct = seeded(extra_vpc_unlogged=True)
+    common = ["--regions", REGION, "--region", REGION, "--retention", "365d", "--location", f"s3://{BUCKET}/",
+              "--log-format", FULL_FORMAT]  # fmt: skip
+    result = flowsql_cli("compliance", *common, "--format", "json")
+    assert result.code == 1, result
+    data = json.loads(result.out)
+    assert [c["id"] for c in data["controls"]] == CONTROLS
+    assert {c["id"]: c["status"] for c in data["controls"]}["coverage.vpcs"] == "FAIL"
+    assert data["required_retention_days"] == 365 and data["accounts"] == [acct.account]
+    text = flowsql_cli("compliance", *common)
+    assert text.code == 1 and "FAIL    coverage.vpcs" in text.out and "fix: create a flow log" in text.out
+    out = workdir / "report.html"
+    written = flowsql_cli("compliance", *common, "--format", "html", "-o", str(out))
+    assert written.code == 1 and out.read_text().startswith("<!DOCTYPE html>")
+    bad = flowsql_cli("compliance", *common, "--retention", "a year")
+    assert bad.code == 2 and "--retention must be" in bad.err
