@@ -405,3 +405,37 @@ def test_cli_exit_status_and_formats(seeded: Callable[..., Account], flowsql_cli
     assert written.code == 1 and out.read_text().startswith("<!DOCTYPE html>")
     bad = flowsql_cli("compliance", *common, "--retention", "a year")
     assert bad.code == 2 and "--retention must be" in bad.err
+
+
+def test_other_account_through_assume_role(seeded: Callable[..., Account], moto: Any) -> None:
+    import boto3
+
+    acct = seeded()
+    other = "222233334444"
+    creds = moto.client("sts").assume_role(RoleArn=f"arn:aws:iam::{other}:role/audit", RoleSessionName="seed")
+    keys = creds["Credentials"]
+    ec2 = boto3.Session(
+        aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"], region_name=REGION,
+    ).client("ec2", endpoint_url=moto.url)  # fmt: skip
+    vpcs = [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]
+    unlogged = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    theirs = Account(ec2, acct.s3, other, acct.start, acct.end, acct.now)
+    for vpc in vpcs:
+        theirs.flow_log(vpc)
+    theirs.put_objects()
+
+    rep = acct.run(accounts=[acct.account, other], assume_role="audit")
+    assert rep.accounts == tuple(sorted([acct.account, other]))
+    result = _only_failure(rep, "coverage.vpcs")
+    assert f"{REGION} {unlogged}" in result.summary and acct.account not in result.summary
+    gaps = next(r for r in rep.results if r.id == "delivery.gaps")
+    assert any(
+        e.startswith(f"{other} {REGION} under s3://{BUCKET}/: 24 hour(s) judged") for e in gaps.evidence
+    )
+
+    # Without a role the other account is named as not read: a warning, not a pass.
+    unread = acct.run(accounts=[acct.account, other])
+    vpcs_result = next(r for r in unread.results if r.id == "coverage.vpcs")
+    assert vpcs_result.status is Status.WARN
+    assert any(e.startswith(f"account {other}: not read") for e in vpcs_result.evidence)

@@ -27,6 +27,12 @@ from flowsql.cli.options import Context, pass_context, table_options
     show_default=True,
     help="Terminal summary, JSON, or a standalone Markdown/HTML report.",
 )
+@click.option(
+    "--assume-role",
+    metavar="ROLE",
+    help="Role name to assume in each of --accounts other than the credentials' own, to read its "
+    "VPCs and flow logs.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option("-v", "--verbose", is_flag=True, help="Text: every evidence line, also for passing controls.")
 @pass_context
@@ -37,6 +43,7 @@ def compliance(
     end: str | None,
     retention: str | None,
     fmt: str,
+    assume_role: str | None,
     output: str | None,
     verbose: bool,
 ) -> None:
@@ -75,6 +82,7 @@ def compliance(
             end=last,
             retention_days=days,
             now=now,
+            assume_role=assume_role,
         )
     text = render.render(result, fmt, verbose=verbose)
     if output:

@@ -105,6 +105,22 @@ def _unreadable(control: str, title: str, inventories: Sequence[RegionInventory]
     )
 
 
+def with_skipped(result: Result, inventories: Sequence[RegionInventory]) -> Result:
+    """Accounts that could not be read at all: named in the evidence; a PASS becomes a WARN, since
+    it holds for the accounts read only."""
+    skipped = sorted({(i.account, i.skipped) for i in inventories if i.skipped})
+    if not skipped:
+        return result
+    result.evidence.extend(f"account {account}: {why}" for account, why in skipped)
+    if result.status is Status.PASS:
+        result.status = Status.WARN
+        result.summary += f" (in the accounts read; {len(skipped)} account(s) not read)"
+        result.fix = (
+            result.fix or "pass --assume-role ROLE naming a role the report may assume in each account"
+        )
+    return result
+
+
 def vpcs(inventories: Sequence[RegionInventory]) -> Result:
     control, title = "coverage.vpcs", "Every VPC has a flow log"
     if failed := _unreadable(control, title, inventories):

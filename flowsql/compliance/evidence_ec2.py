@@ -97,6 +97,8 @@ class RegionInventory:
     interfaces: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     flow_logs: list[FlowLogInfo] = field(default_factory=list)
     error: str | None = None
+    # Why this account was not read at all (no credentials for it), when it was not.
+    skipped: str | None = None
 
 
 def caller_account(settings: AthenaSettings, session: Any = None) -> str:
@@ -159,3 +161,52 @@ def collect(
         inventory(sess.client("ec2", region_name=r, endpoint_url=settings.endpoint_url or None), account, r)
         for r in regions
     ]
+
+
+def assumed_session(session: Any, settings: AthenaSettings, account: str, role: str) -> Any:
+    """A boto3 session in another account, through STS AssumeRole of arn:aws:iam::ACCOUNT:role/ROLE."""
+    import boto3
+
+    sts = session.client("sts", region_name=settings.region or session.region_name or "us-east-1",
+                         endpoint_url=settings.endpoint_url or None)  # fmt: skip
+    arn = f"arn:aws:iam::{account}:role/{role}"
+    creds = sts.assume_role(RoleArn=arn, RoleSessionName="flowsql-compliance")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=session.region_name,
+    )
+
+
+def collect_accounts(
+    accounts: Sequence[str],
+    regions: Sequence[str],
+    settings: AthenaSettings,
+    *,
+    session: Any,
+    caller: str,
+    role: str | None,
+) -> list[RegionInventory]:
+    """Inventories of the caller's account and of each other account through `role`; without a
+    role, another account is kept as skipped, with the reason."""
+    import botocore.exceptions
+
+    from flowsql import aws
+
+    out = collect(regions, settings, session=session, account=caller)
+    for account in accounts:
+        if account == caller:
+            continue
+        if role is None:
+            why = f"not read: the credentials are for account {caller}; pass --assume-role ROLE"
+            out.extend(RegionInventory(account, r, skipped=why) for r in regions)
+            continue
+        try:
+            other = assumed_session(session, settings, account, role)
+        except botocore.exceptions.ClientError as exc:
+            reason = f"AssumeRole of role/{role} failed: {aws.describe_client_error(exc)}"
+            out.extend(RegionInventory(account, r, error=reason) for r in regions)
+            continue
+        out.extend(collect(regions, settings, session=other, account=account))
+    return out

@@ -75,13 +75,17 @@ def aws_report(
     retention_days: int | None,
     now: datetime,
     session: Any = None,
+    assume_role: str | None = None,
 ) -> Report:
-    """Every control, from EC2, S3 and Glue, for the credentials' account in the Regions given."""
+    """Every control, from EC2, S3 and Glue, in the Regions given: for the credentials' account, and
+    for the other accounts given through `assume_role` (the bucket and table are read as the caller)."""
     from flowsql import aws
 
     sess = session or aws.session(settings)
     account = evidence_ec2.caller_account(settings, sess)
-    inventories = evidence_ec2.collect(regions, settings, session=sess, account=account)
+    inventories = evidence_ec2.collect_accounts(
+        accounts, regions, settings, session=sess, caller=account, role=assume_role
+    )
     flow_logs = [fl for inv in inventories for fl in inv.flow_logs]
     home = settings.region or sess.region_name or regions[0]
     s3 = sess.client("s3", region_name=home, endpoint_url=settings.endpoint_url or None)
@@ -99,9 +103,9 @@ def aws_report(
     pairs = [(t, read[t.bucket]) for t in targets]
 
     results = [
-        coverage.vpcs(inventories),
-        coverage.traffic_type(inventories),
-        coverage.log_format(inventories, investigation_needs()),
+        coverage.with_skipped(coverage.vpcs(inventories), inventories),
+        coverage.with_skipped(coverage.traffic_type(inventories), inventories),
+        coverage.with_skipped(coverage.log_format(inventories, investigation_needs()), inventories),
         delivery.status(flow_logs, listings),
         delivery.gaps(expected, listings, start, end, now),
     ]
