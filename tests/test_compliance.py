@@ -323,10 +323,11 @@ def test_deliver_logs_status_failed(moto: Any) -> None:
 
 @pytest.fixture
 def local_logs(tmp_path: Any) -> Iterator[Callable[..., Any]]:
-    """A folder of hourly text files for one account and Region; some hours only NODATA."""
+    """A folder of hourly text files for one account and Region, two interfaces in each; in some
+    hours only NODATA, SKIPDATA, or one interface silent."""
     start = datetime(2024, 5, 1, tzinfo=UTC)
 
-    def write(skip: set[int] = frozenset(), nodata: set[int] = frozenset()) -> Any:  # type: ignore[assignment]
+    def write(skip: Any = (), nodata: Any = (), skipdata: Any = (), silent: Any = ()) -> Any:
         account, fl = "111122223333", "fl-0aaaabbbbccccdddd"
         for h in range(24):
             if h in skip:
@@ -335,15 +336,23 @@ def local_logs(tmp_path: Any) -> Iterator[Callable[..., Any]]:
             folder = tmp_path / "AWSLogs" / account / "vpcflowlogs" / REGION / f"{hour:%Y/%m/%d}"
             folder.mkdir(parents=True, exist_ok=True)
             t = int((hour + timedelta(minutes=1)).timestamp())
-            if h in nodata:
-                line = f"2 {account} eni-0123 - - - - - - - {t} {t + 60} - NODATA"
-            else:
-                line = f"2 {account} eni-0123 10.0.0.1 10.0.0.2 443 50000 6 10 840 {t} {t + 60} ACCEPT OK"
+            lines = []
+            for eni in ("eni-0123", "eni-0456"):
+                if eni == "eni-0456" and h in silent:
+                    continue
+                if h in nodata:
+                    lines.append(f"2 {account} {eni} - - - - - - - {t} {t + 60} - NODATA")
+                elif h in skipdata:
+                    lines.append(f"2 {account} {eni} - - - - - - - {t} {t + 60} - SKIPDATA")
+                else:
+                    lines.append(
+                        f"2 {account} {eni} 10.0.0.1 10.0.0.2 443 50000 6 10 840 {t} {t + 60} ACCEPT OK"
+                    )
             name = (
                 f"{account}_vpcflowlogs_{REGION}_{fl}_{hour + timedelta(minutes=5):%Y%m%dT%H%M}Z_ff00.log.gz"
             )
             header = " ".join(flowfields.DEFAULT_FORMAT)
-            (folder / name).write_bytes(gzip.compress(f"{header}\n{line}\n".encode()))
+            (folder / name).write_bytes(gzip.compress(("\n".join([header, *lines]) + "\n").encode()))
         return tmp_path
 
     yield write
@@ -439,3 +448,14 @@ def test_other_account_through_assume_role(seeded: Callable[..., Account], moto:
     vpcs_result = next(r for r in unread.results if r.id == "coverage.vpcs")
     assert vpcs_result.status is Status.WARN
     assert any(e.startswith(f"account {other}: not read") for e in vpcs_result.evidence)
+
+
+def test_local_folder_quiet_interface_and_skipdata_are_told_apart(local_logs: Callable[..., Any]) -> None:
+    rep = _local(local_logs(silent={5, 6, 7}, skipdata={20}))
+    gaps = next(r for r in rep.results if r.id == "delivery.gaps")
+    assert gaps.status is Status.WARN, gaps
+    hole = "eni-0456: no record, not even NODATA, 2024-05-01 05:00 → 2024-05-01 08:00 UTC (3 hours)"
+    assert any(e.startswith(hole) for e in gaps.evidence), gaps.evidence
+    assert not any(e.startswith("eni-0123:") for e in gaps.evidence)
+    assert any("SKIPDATA 2024-05-01 20:00 → 2024-05-01 21:00 UTC" in e for e in gaps.evidence)
+    assert "eni-0456 silent for 3 hours from 2024-05-01 05:00" in gaps.summary

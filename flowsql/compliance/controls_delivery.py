@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flowsql.compliance.evidence_ec2 import FlowLogInfo
+from flowsql.compliance.evidence_records import RecordHours
 from flowsql.compliance.evidence_s3 import Listing, LogObject
 from flowsql.compliance.mappings import MAPPINGS
 from flowsql.compliance.model import Result, Status
@@ -36,16 +37,6 @@ class Expected:
     region: str
     since: datetime
     flow_logs: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class RecordHours:
-    """Per hour, from the records themselves (the log_coverage investigation): OK, NODATA and
-    SKIPDATA record counts. None where no record query could be run."""
-
-    ok: dict[datetime, int]
-    nodata: dict[datetime, int]
-    skipdata: dict[datetime, int]
 
 
 def hours_of(start: datetime, end: datetime, now: datetime) -> list[datetime]:
@@ -151,6 +142,7 @@ def gaps(
     end: datetime,
     now: datetime,
     records: RecordHours | None = None,
+    note: str = "",
 ) -> Result:
     control, title = "delivery.gaps", "No delivery gap: every hour of the period has objects"
     evidence, failures = [], []
@@ -202,22 +194,14 @@ def gaps(
                     f"other flow logs of {exp.account} {exp.region} delivered: a stopped delivery"
                 )
                 failures.append(f"{fl_id}: {_hours(first, stop)} from {_fmt(first)}")
+    warnings: list[str] = []
     if records is not None:
-        quiet = sorted(h for h in judged if records.nodata.get(h) and not records.ok.get(h))
-        skipped = sorted(h for h in judged if records.skipdata.get(h))
-        evidence.append(
-            f"records: {len(quiet)} hour(s) held only NODATA records (interfaces with no traffic: "
-            f"delivery working, nothing to log); {len(skipped)} hour(s) held SKIPDATA records"
-        )
-        for first, stop in _runs(skipped):
-            evidence.append(
-                f"SKIPDATA {_fmt(first)} → {_fmt(stop)} UTC: "
-                "AWS skipped records (capacity or an internal error)"
-            )
+        record_lines, warnings = _record_evidence(expected, judged, records)
+        evidence.extend(record_lines)
     else:
         evidence.append(
             "a quiet interface is reported with NODATA records, so an hour with no object at all "
-            "points to a stopped delivery; records were not read (object names only)"
+            f"points to a stopped delivery; {note or 'records were not read (object names only)'}"
         )
     fix = (
         "for each gap, check the flow log still exists and is ACTIVE, its DeliverLogsStatus, and "
@@ -244,16 +228,9 @@ def gaps(
             "see coverage.vpcs and delivery.status",
             MAPPINGS[control],
         )
-    if records is not None and any(records.skipdata.get(h) for h in judged):
-        return Result(
-            control,
-            title,
-            Status.WARN,
-            "no gap, but some hours hold SKIPDATA records",
-            evidence,
-            None,
-            MAPPINGS[control],
-        )
+    if warnings:
+        summary = "no hour without objects, but " + "; ".join(warnings)
+        return Result(control, title, Status.WARN, summary, evidence, None, MAPPINGS[control])
     return Result(
         control,
         title,
@@ -263,6 +240,44 @@ def gaps(
         None,
         MAPPINGS[control],
     )
+
+
+def _record_evidence(
+    expected: Sequence[Expected], judged: Sequence[datetime], records: RecordHours
+) -> tuple[list[str], list[str]]:
+    """Quiet hours (only NODATA), SKIPDATA hours, and interfaces silent inside their own activity
+    while others of the same account and Region logged."""
+    evidence, warnings = [], []
+    for exp in expected:
+        pair = (exp.account, exp.region)
+        hours = [h for h in judged if h >= exp.since]
+        by_hour = records.pairs.get(pair, {})
+        quiet = [h for h in hours if h in by_hour and by_hour[h].nodata and not by_hour[h].ok]
+        skipped = [h for h in hours if h in by_hour and by_hour[h].skipdata]
+        evidence.append(
+            f"{exp.account} {exp.region} records: {len(quiet)} hour(s) held only NODATA records "
+            f"(quiet interfaces: logging worked, there was no traffic); {len(skipped)} hour(s) held "
+            "SKIPDATA records"
+        )
+        for first, stop in _runs(skipped):
+            evidence.append(
+                f"SKIPDATA {_fmt(first)} → {_fmt(stop)} UTC: "
+                f"AWS skipped records in {exp.account} {exp.region}"
+            )
+            warnings.append(f"SKIPDATA records in {exp.account} {exp.region} from {_fmt(first)}")
+        for (account, region, eni), logged in sorted(records.interfaces.items()):
+            if (account, region) != pair:
+                continue
+            inside = [h for h in hours if min(logged) <= h <= max(logged)]
+            holes = [h for h in inside if h not in logged and h in by_hour]
+            for first, stop in _runs(holes):
+                evidence.append(
+                    f"{eni}: no record, not even NODATA, {_fmt(first)} → {_fmt(stop)} UTC "
+                    f"({_hours(first, stop)}) while other interfaces of {account} {region} logged: its "
+                    "records stopped (or it was detached meanwhile)"
+                )
+                warnings.append(f"{eni} silent for {_hours(first, stop)} from {_fmt(first)}")
+    return evidence, warnings
 
 
 def _span(first: datetime, stop: datetime) -> list[datetime]:

@@ -12,9 +12,9 @@ from flowsql.compliance import controls_bucket as bucket
 from flowsql.compliance import controls_coverage as coverage
 from flowsql.compliance import controls_delivery as delivery
 from flowsql.compliance import controls_table as table
-from flowsql.compliance import evidence_ec2, evidence_s3
+from flowsql.compliance import evidence_ec2, evidence_records, evidence_s3
 from flowsql.compliance.controls_bucket import Target
-from flowsql.compliance.controls_delivery import Expected, RecordHours
+from flowsql.compliance.controls_delivery import Expected
 from flowsql.compliance.mappings import MAPPINGS
 from flowsql.compliance.model import Report, Result, Status
 from flowsql.config import AthenaSettings
@@ -220,15 +220,14 @@ def local_report(
         for a in spec.accounts
         for r in spec.regions
     ]
+    records, note = evidence_records.record_hours(spec, start, end, MAX_PERIOD.days)
     needs_aws = "needs AWS: read from {}; a local folder holds only the objects"
     results = [
         not_run("coverage.vpcs", needs_aws.format("EC2 (DescribeVpcs, DescribeFlowLogs)")),
         not_run("coverage.traffic_type", needs_aws.format("EC2 (DescribeFlowLogs)")),
         not_run("coverage.format", needs_aws.format("EC2 (DescribeFlowLogs)")),
         delivery.status_local(listing),
-        delivery.gaps(
-            expected, {spec.location: listing}, start, end, now, records=_record_hours(spec, start, end)
-        ),
+        delivery.gaps(expected, {spec.location: listing}, start, end, now, records=records, note=note),
         *(not_run(c, needs_aws.format("the bucket's S3 settings")) for c in BUCKET_CONTROLS),
         table.local(spec),
     ]
@@ -242,25 +241,3 @@ def local_report(
         retention_days=retention_days,
         results=results,
     )
-
-
-def _record_hours(spec: TableSpec, start: datetime, end: datetime) -> RecordHours | None:
-    """OK/NODATA/SKIPDATA records per hour from the log_coverage investigation on DuckDB; None when
-    it cannot run on this table (the format lacks its fields, or a file cannot be read)."""
-    from flowsql.session import Session
-
-    try:
-        with Session(spec, engine="duckdb", max_window_days=MAX_PERIOD.days) as session:
-            rows = session.run("log_coverage", start=start, end=end)
-    except FlowsqlError:
-        return None
-    ok, nodata, skipdata = {}, {}, {}
-    for row in rows:
-        hour = row["hour"]
-        hour = hour.replace(tzinfo=UTC) if hour.tzinfo is None else hour.astimezone(UTC)
-        ok[hour], nodata[hour], skipdata[hour] = (
-            row["ok_records"],
-            row["nodata_records"],
-            row["skipdata_records"],
-        )
-    return RecordHours(ok, nodata, skipdata)
