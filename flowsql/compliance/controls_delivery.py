@@ -171,8 +171,9 @@ def gaps(
         line = f"{where}: {len(hours)} hour(s) judged, {total} object(s)"
         if exp.since > _hour(start):
             line += f" (from {_fmt(exp.since)}, when its first flow log was created)"
-        if not missing:
-            evidence.append(line + ", no hour without objects")
+        evidence.append(
+            line + (f", {len(missing)} hour(s) without objects" if missing else ", no hour without objects")
+        )
         for first, stop in _runs(missing):
             others = sum(delivering[h] for h in _span(first, stop))
             why = (
@@ -181,8 +182,10 @@ def gaps(
                 else "no object anywhere in the location meanwhile: delivery stopped everywhere, "
                 "or nothing was logging"
             )
-            gap = f"gap {_fmt(first)} → {_fmt(stop)} UTC ({_hours(first, stop)}) with no object; {why}"
-            evidence.append(f"{line}; {gap}")
+            evidence.append(
+                f"{exp.account} {exp.region}: gap {_fmt(first)} → {_fmt(stop)} UTC ({_hours(first, stop)}) "
+                f"with no object; {why}"
+            )
             failures.append(f"{exp.account} {exp.region}: {_hours(first, stop)} from {_fmt(first)}")
         # A flow log silent while another of the same account and Region delivers.
         for fl_id in exp.flow_logs:
@@ -209,11 +212,12 @@ def gaps(
         "afterwards: record it and its cause for the audit"
     )
     if failures:
+        shown = failures[:5] + ([f"… {len(failures) - 5} more"] if len(failures) > 5 else [])
         return Result(
             control,
             title,
             Status.FAIL,
-            "delivery gaps: " + "; ".join(failures),
+            f"{len(failures)} delivery gap(s): " + "; ".join(shown),
             evidence,
             fix,
             MAPPINGS[control],
@@ -291,10 +295,6 @@ def _span(first: datetime, stop: datetime) -> list[datetime]:
 def _hours(first: datetime, stop: datetime) -> str:
     n = int((stop - first) / HOUR)
     return f"{n} hour" + ("" if n == 1 else "s")
-
-
-def objects_of(listing: Listing, account: str, region: str) -> list[LogObject]:
-    return [o for o in listing.objects if o.account == account and o.region == region]
 
 
 def status_local(listing: Listing) -> Result:

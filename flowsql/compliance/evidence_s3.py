@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -204,7 +204,3 @@ def _entries(spec: TableSpec, prefix: str, s3: Any) -> Iterator[tuple[str, datet
         if path.is_file():
             stat = path.stat()
             yield str(path), datetime.fromtimestamp(stat.st_mtime, UTC), stat.st_size
-
-
-def accounts_regions(objects: Sequence[LogObject]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return tuple(sorted({o.account for o in objects})), tuple(sorted({o.region for o in objects}))
