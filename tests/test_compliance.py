@@ -459,3 +459,62 @@ def test_local_folder_quiet_interface_and_skipdata_are_told_apart(local_logs: Ca
     assert not any(e.startswith("eni-0123:") for e in gaps.evidence)
     assert any("SKIPDATA 2024-05-01 20:00 → 2024-05-01 21:00 UTC" in e for e in gaps.evidence)
     assert "eni-0456 silent for 3 hours from 2024-05-01 05:00" in gaps.summary
+
+
+def _bucket(**values: Any) -> Any:
+    from flowsql.compliance.controls_bucket import Target
+    from flowsql.compliance.evidence_s3 import BucketSettings
+
+    return [(Target(BUCKET, "vpc/"), BucketSettings(BUCKET, **values))]
+
+
+def test_lifecycle_rules_that_do_not_reach_flow_logs_pass_and_a_date_fails() -> None:
+    from flowsql.compliance import controls_bucket as bucket
+
+    elsewhere = [
+        {"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}},
+        {"ID": "tagged", "Status": "Enabled", "Filter": {"Tag": {"Key": "k", "Value": "v"}}, "Expiration": {"Days": 1}},
+        {"ID": "off", "Status": "Disabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}},
+        {"ID": "one-account", "Status": "Enabled", "Filter": {"Prefix": "vpc/AWSLogs/111122223333/"},
+         "Expiration": {"Days": 400}},
+    ]  # fmt: skip
+    assert bucket.retention(_bucket(lifecycle=elsewhere), 365).status is Status.PASS
+    short = [*elsewhere, {"ID": "whole", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 90}}]
+    result = bucket.retention(_bucket(lifecycle=short), 365)
+    assert (
+        result.status is Status.FAIL
+        and "rule whole" in result.summary
+        and "90 days, 365 required" in result.summary
+    )
+    dated = [{"ID": "cutoff", "Status": "Enabled", "Prefix": "vpc/", "Expiration": {"Date": "2030-01-01"}}]
+    assert bucket.retention(_bucket(lifecycle=dated), 365).status is Status.FAIL
+    assert bucket.parse_retention("1y") == 365 and bucket.parse_retention("52w") == 364
+
+
+def test_policy_narrowed_public_passes_and_cross_account_warns() -> None:
+    from flowsql.compliance import controls_bucket as bucket
+
+    narrowed = {"Statement": [{"Sid": "Org", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject",
+                               "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}]}  # fmt: skip
+    assert bucket.policy(_bucket(policy=narrowed), ["123456789012"]).status is Status.PASS
+    foreign = {"Statement": [{"Sid": "Sec", "Effect": "Allow", "Action": "s3:GetObject",
+                              "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}]}  # fmt: skip
+    result = bucket.policy(_bucket(policy=foreign), ["123456789012"])
+    assert result.status is Status.WARN and "account 999988887777" in result.summary
+    assert bucket.policy(_bucket(policy=foreign), ["123456789012", "999988887777"]).status is Status.PASS
+    denied = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*"}]}
+    assert bucket.policy(_bucket(policy=denied), ["123456789012"]).status is Status.PASS
+
+
+def test_cli_on_a_local_folder_and_unreachable_aws(
+    local_logs: Callable[..., Any], flowsql_cli: Any, workdir: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = local_logs()
+    ok = flowsql_cli("compliance", "--location", str(root), "--start", "2024-05-01", "--end", "2024-05-02",
+                     "--format", "markdown")  # fmt: skip
+    assert ok.code == 0, ok
+    assert all(f"({c.replace('_', chr(92) + '_')})" in ok.out for c in CONTROLS), ok.out
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    down = flowsql_cli("compliance", "--regions", REGION)
+    assert down.code == 2 and "cannot tell which AWS account" in down.err and "Traceback" not in down.err

@@ -102,16 +102,25 @@ class RegionInventory:
 
 
 def caller_account(settings: AthenaSettings, session: Any = None) -> str:
-    """The account of the credentials in use (STS GetCallerIdentity)."""
+    """The account of the credentials in use (STS GetCallerIdentity); unreachable AWS is one error."""
+    import botocore.exceptions
+
     from flowsql import aws
+    from flowsql.errors import ConfigError
 
     sess = session or aws.session(settings)
-    sts = sess.client(
-        "sts",
-        region_name=settings.region or sess.region_name or "us-east-1",
-        endpoint_url=settings.endpoint_url or None,
+    region = settings.region or sess.region_name or "us-east-1"
+    try:
+        sts = sess.client("sts", region_name=region, endpoint_url=settings.endpoint_url or None)
+        return str(sts.get_caller_identity()["Account"])
+    except botocore.exceptions.ClientError as exc:
+        reason = aws.describe_client_error(exc)
+    except botocore.exceptions.BotoCoreError as exc:
+        reason = str(exc)
+    raise ConfigError(
+        f"cannot tell which AWS account the credentials belong to: {reason}",
+        hint="configure credentials (AWS_PROFILE, --profile) or report on a local folder with --location DIR",
     )
-    return str(sts.get_caller_identity()["Account"])
 
 
 def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:

@@ -193,11 +193,15 @@ def _glue_table(spec: TableSpec | None, settings: AthenaSettings, region: str, f
 
     database = spec.database if spec else "vpc_flow_logs"
     name = spec.table if spec else "flow_logs"
+    import botocore.exceptions
+
     try:
         catalog = GlueCatalog(replace(settings, region=settings.region or region))
         found = catalog.get_table(database, name)
     except FlowsqlError as exc:
         return table.glue(None, f"{database}.{name}", flow_logs, error=exc.message)
+    except botocore.exceptions.BotoCoreError as exc:
+        return table.glue(None, f"{database}.{name}", flow_logs, error=str(exc))
     return table.glue(found, f"{database}.{name}", flow_logs)
 
 
