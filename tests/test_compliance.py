@@ -22,7 +22,8 @@ from flowsql.tables import fields as flowfields
 UTC = timezone.utc
 BUCKET = "audit-flow-logs"
 REGION = "us-east-1"
-FULL_FORMAT = " ".join("${" + n + "}" for n in flowfields.ALL_FIELDS)
+# Every field a VPC flow log can write (the catalogue's VPC fields, versions 2-8).
+FULL_FORMAT = " ".join("${" + f.name + "}" for f in flowfields.CATALOGUE)
 CONTROLS = [
     "coverage.vpcs", "coverage.traffic_type", "coverage.format", "delivery.status", "delivery.gaps",
     "retention.lifecycle", "protection.versioning", "protection.encryption", "protection.public_access",
@@ -59,7 +60,7 @@ class Account:
 
     def put_objects(self, skip_hours: set[datetime] = frozenset()) -> int:  # type: ignore[assignment]
         """One object per flow log per hour of the period (none in skip_hours)."""
-        header = " ".join(flowfields.ALL_FIELDS)
+        header = " ".join(f.name for f in flowfields.CATALOGUE)
         body = gzip.compress(f"{header}\n".encode())
         count, hour = 0, self.start
         while hour < self.end:
@@ -518,3 +519,56 @@ def test_cli_on_a_local_folder_and_unreachable_aws(
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     down = flowsql_cli("compliance", "--regions", REGION)
     assert down.code == 2 and "cannot tell which AWS account" in down.err and "Traceback" not in down.err
+
+
+def test_coverage_by_subnets_or_interfaces(moto: Any) -> None:
+    from flowsql.compliance import controls_coverage as coverage
+    from flowsql.compliance import evidence_ec2
+
+    ec2 = moto.client("ec2")
+    moto.client("s3").create_bucket(Bucket=BUCKET)
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.50.{n}.0/24")["Subnet"]["SubnetId"] for n in (1, 2)
+    ]
+    enis = [
+        ec2.create_network_interface(SubnetId=s)["NetworkInterface"]["NetworkInterfaceId"] for s in subnets
+    ]
+
+    def log(resource: str, kind: str, traffic: str = "ALL") -> None:
+        ec2.create_flow_logs(ResourceIds=[resource], ResourceType=kind, TrafficType=traffic,
+                             LogDestinationType="s3", LogDestination=f"arn:aws:s3:::{BUCKET}")  # fmt: skip
+
+    def covered() -> coverage.VpcCoverage:
+        return coverage.vpc_coverage(evidence_ec2.inventory(ec2, "123456789012", REGION), vpc)
+
+    log(subnets[0], "Subnet")
+    partly = covered()
+    assert partly.level is None and f"unlogged subnet(s): {subnets[1]}" in partly.detail
+    log(enis[1], "NetworkInterface", "REJECT")
+    by_enis = covered()
+    assert by_enis.level == "interfaces" and not by_enis.complete
+    log(subnets[1], "Subnet")
+    by_subnets = covered()
+    assert by_subnets.level == "subnets" and by_subnets.complete
+    assert by_subnets.detail == "flow logs on all 2 subnet(s)"
+
+
+def test_log_format_names_what_it_enables_and_refuses_a_format_without_audit_fields() -> None:
+    from flowsql.compliance import controls_coverage as coverage
+    from flowsql.compliance.evidence_ec2 import FlowLogInfo, RegionInventory
+
+    needs = {"a": ("srcaddr", "dstaddr"), "b": ("tcp_flags",), "c": ("tcp_flags", "pkt_srcaddr")}
+
+    def inv(log_format: str | None) -> list[RegionInventory]:
+        fl = FlowLogInfo("fl-1", REGION, "vpc-1", "ALL", "s3", "arn:aws:s3:::b", log_format, "SUCCESS",
+                         None, "ACTIVE", None)  # fmt: skip
+        return [RegionInventory("123456789012", REGION, ["vpc-1"], flow_logs=[fl])]
+
+    default = coverage.log_format(inv(None), needs)
+    assert default.status is Status.WARN
+    assert (
+        "enables 1 of 3 investigations; the others need tcp_flags (2), pkt_srcaddr (1)" in default.evidence[0]
+    )
+    narrow = coverage.log_format(inv("${version} ${vpc-id} ${srcaddr}"), needs)
+    assert narrow.status is Status.FAIL and "fl-1 lacks interface-id, dstaddr" in narrow.summary

@@ -26,6 +26,10 @@ AUDIT_FIELDS = (
     "action",
     "log-status",
 )
+# A transit gateway flow log records attachments, not interfaces, and no ACCEPT/REJECT action.
+TGW_AUDIT_FIELDS = ("srcaddr", "dstaddr", "srcport", "dstport", "protocol", "start", "end", "log-status")
+# The columns a flow log of a VPC, subnet or interface can write (the catalogue's VPC fields).
+VPC_COLUMNS = frozenset(f.column for f in flowfields.CATALOGUE)
 
 
 def _captured(flow_logs: Sequence[FlowLogInfo]) -> frozenset[str]:
@@ -226,10 +230,14 @@ def log_format(inventories: Sequence[RegionInventory], needs: dict[str, tuple[st
                 continue
             names = [f.name for f in fields] if fields else list(flowfields.DEFAULT_FORMAT)
             columns = {flowfields.column_name(n) for n in names}
-            lacking = [n for n in AUDIT_FIELDS if flowfields.column_name(n) not in columns]
-            enabled = [name for name, cols in needs.items() if set(cols) <= columns]
+            tgw = fl.resource_id.startswith("tgw-")
+            audit = TGW_AUDIT_FIELDS if tgw else AUDIT_FIELDS
+            lacking = [n for n in audit if flowfields.column_name(n) not in columns]
+            # Investigations of fields this kind of flow log can never write do not count against it.
+            mine = needs if tgw else {k: v for k, v in needs.items() if set(v) <= VPC_COLUMNS}
+            enabled = [name for name, cols in mine.items() if set(cols) <= columns]
             missing: dict[str, int] = {}
-            for cols in needs.values():
+            for cols in mine.values():
                 for col in set(cols) - columns:
                     missing[col] = missing.get(col, 0) + 1
             fmt = (
@@ -239,7 +247,7 @@ def log_format(inventories: Sequence[RegionInventory], needs: dict[str, tuple[st
             )
             line = (
                 f"{fl.id} ({inv.region}, {fl.resource_id}) → {where}; {fmt}; "
-                f"enables {len(enabled)} of {len(needs)} investigations"
+                f"enables {len(enabled)} of {len(mine)} investigations"
             )
             if missing:
                 top = sorted(missing.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
@@ -247,7 +255,7 @@ def log_format(inventories: Sequence[RegionInventory], needs: dict[str, tuple[st
             evidence.append(line)
             if lacking:
                 broken.append(f"{fl.id} lacks {', '.join(lacking)}")
-            elif len(enabled) < len(needs):
+            elif len(enabled) < len(mine):
                 narrow.append(fl.id)
     if broken:
         return Result(
