@@ -33,6 +33,13 @@ from flowsql.cli.options import Context, pass_context, table_options
     help="Role name to assume in each of --accounts other than the credentials' own, to read its "
     "VPCs and flow logs.",
 )
+@click.option(
+    "--records",
+    is_flag=True,
+    help="S3: also count the period's records per interface and hour through the table on Athena "
+    "(quiet NODATA hours, SKIPDATA, silent interfaces); scans the period's partitions, at Athena's "
+    "price. A local folder's records are always counted, on DuckDB.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option("-v", "--verbose", is_flag=True, help="Text: every evidence line, also for passing controls.")
 @pass_context
@@ -44,6 +51,7 @@ def compliance(
     retention: str | None,
     fmt: str,
     assume_role: str | None,
+    records: bool,
     output: str | None,
     verbose: bool,
 ) -> None:
@@ -83,6 +91,7 @@ def compliance(
             retention_days=days,
             now=now,
             assume_role=assume_role,
+            records=records,
         )
     text = render.render(result, fmt, verbose=verbose)
     if output:

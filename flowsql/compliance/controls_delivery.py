@@ -200,7 +200,7 @@ def gaps(
     warnings: list[str] = []
     if records is not None:
         record_lines, warnings = _record_evidence(expected, judged, records)
-        evidence.extend(record_lines)
+        evidence.extend([note, *record_lines] if note else record_lines)
     else:
         evidence.append(
             "a quiet interface is reported with NODATA records, so an hour with no object at all "

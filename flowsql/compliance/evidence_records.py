@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from flowsql.config import AthenaSettings
 from flowsql.errors import FlowsqlError
 from flowsql.investigations.window import TimeWindow
 from flowsql.tables import fields as flowfields
@@ -44,9 +45,16 @@ def statement(spec: TableSpec, window: TimeWindow) -> str:
 
 
 def record_hours(
-    spec: TableSpec, start: datetime, end: datetime, max_days: int
+    spec: TableSpec,
+    start: datetime,
+    end: datetime,
+    max_days: int,
+    *,
+    engine: str = "duckdb",
+    settings: AthenaSettings | None = None,
 ) -> tuple[RecordHours | None, str]:
-    """The counts, or None with the reason the records could not be read."""
+    """The counts, or None with the reason the records could not be read. On Athena the query scans
+    the period's partitions of the table (and costs what that scan costs: it is said in the note)."""
     from flowsql.investigations import validate
     from flowsql.session import Session
 
@@ -56,10 +64,13 @@ def record_hours(
     window = TimeWindow(start, end)
     try:
         tree = validate.validate_query(statement(spec, window), spec)
-        with Session(spec, engine="duckdb", max_window_days=max_days) as session:
+        with Session(spec, engine=engine, settings=settings, max_window_days=max_days) as session:
             rows = session.execute(validate.regenerate(tree), window=window)
     except FlowsqlError as exc:
         return None, f"records not counted: {exc.message}"
+    note = f"records counted per interface and hour on {'Athena' if engine == 'athena' else 'DuckDB'}"
+    if rows.stats.execution_id:
+        note += f" ({rows.stats.summary()})"
     found = RecordHours()
     for row in rows:
         hour = row["hour"]
@@ -70,4 +81,4 @@ def record_hours(
         counts.nodata += int(row["nodata_records"])
         counts.skipdata += int(row["skipdata_records"])
         found.interfaces.setdefault((*pair, str(row["interface_id"])), set()).add(hour)
-    return found, "records counted per interface and hour on DuckDB"
+    return found, note

@@ -76,6 +76,7 @@ def aws_report(
     now: datetime,
     session: Any = None,
     assume_role: str | None = None,
+    records: bool = False,
 ) -> Report:
     """Every control, from EC2, S3 and Glue, in the Regions given: for the credentials' account, and
     for the other accounts given through `assume_role` (the bucket and table are read as the caller)."""
@@ -107,7 +108,7 @@ def aws_report(
         coverage.with_skipped(coverage.traffic_type(inventories), inventories),
         coverage.with_skipped(coverage.log_format(inventories, investigation_needs()), inventories),
         delivery.status(flow_logs, listings),
-        delivery.gaps(expected, listings, start, end, now),
+        _gaps_with_records(expected, listings, start, end, now, spec, settings, records),
     ]
     if pairs:
         own = sorted({account, *accounts})
@@ -143,6 +144,28 @@ def aws_report(
         retention_days=retention_days,
         results=results,
     )
+
+
+def _gaps_with_records(
+    expected: Sequence[Expected],
+    listings: dict[str, evidence_s3.Listing],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    spec: TableSpec | None,
+    settings: AthenaSettings,
+    records: bool,
+) -> Result:
+    """Gaps from the object listing; with `records`, also from the table's records on Athena."""
+    if not records:
+        return delivery.gaps(expected, listings, start, end, now)
+    if spec is None or not spec.is_s3:
+        note = "records not counted: --records needs the table's s3:// location (--location or the config)"
+        return delivery.gaps(expected, listings, start, end, now, note=note)
+    counted, note = evidence_records.record_hours(
+        spec, start, end, MAX_PERIOD.days, engine="athena", settings=settings
+    )
+    return delivery.gaps(expected, listings, start, end, now, records=counted, note=note)
 
 
 def _destinations(
