@@ -613,3 +613,23 @@ def test_records_through_the_table_on_athena(seeded: Callable[..., Account], mot
     assert len(tree.args["group"].expressions) == 4
     where = tree.args["where"].sql(dialect="athena")
     assert f"start >= {int(acct.start.timestamp())}" in where and "date_partition BETWEEN" in where
+
+
+def test_a_flow_log_created_at_the_end_of_the_period_is_too_recent_to_judge() -> None:
+    from flowsql.compliance import controls_delivery
+    from flowsql.compliance.evidence_ec2 import FlowLogInfo
+    from flowsql.compliance.evidence_s3 import Listing
+
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    end = start + timedelta(hours=24)
+
+    def made(at: datetime) -> FlowLogInfo:
+        return FlowLogInfo("fl-1", REGION, "vpc-1", "ALL", "s3", f"arn:aws:s3:::{BUCKET}", None, "SUCCESS",
+                           None, "ACTIVE", at)  # fmt: skip
+
+    listings = {f"s3://{BUCKET}/": Listing(f"s3://{BUCKET}/", start, end)}
+    until = end - controls_delivery.SETTLE
+    late = controls_delivery.status([made(end - timedelta(minutes=5))], listings, until=until)
+    assert late.status is Status.WARN and "too late in the period to judge" in late.summary
+    early = controls_delivery.status([made(start - timedelta(days=30))], listings, until=until)
+    assert early.status is Status.FAIL and early.summary == "fl-1 has no object in the period"

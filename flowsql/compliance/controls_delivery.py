@@ -49,7 +49,11 @@ def hours_of(start: datetime, end: datetime, now: datetime) -> list[datetime]:
     return hours
 
 
-def status(flow_logs: Sequence[FlowLogInfo], listings: dict[str, Listing]) -> Result:
+def status(
+    flow_logs: Sequence[FlowLogInfo], listings: dict[str, Listing], until: datetime | None = None
+) -> Result:
+    """`until`: the last moment objects can be expected by (the period's end, or now less the
+    delivery delay); a flow log created after it is too recent to judge."""
     control, title = "delivery.status", "S3 flow logs deliver (DeliverLogsStatus, newest object)"
     evidence, failures, warnings = [], [], []
     s3_logs = [fl for fl in flow_logs if fl.active and fl.destination_type == "s3"]
@@ -77,6 +81,8 @@ def status(flow_logs: Sequence[FlowLogInfo], listings: dict[str, Listing]) -> Re
             failures.append(f"{fl.id} reports FAILED{': ' + fl.deliver_error if fl.deliver_error else ''}")
         elif listing is not None and listing.error:
             failures.append(f"{fl.id}: objects could not be listed")
+        elif newest is None and until is not None and fl.created is not None and fl.created > until:
+            warnings.append(f"{fl.id} was created {_fmt(fl.created)} UTC, too late in the period to judge")
         elif newest is None:
             failures.append(f"{fl.id} has no object in the period")
         elif fl.deliver_status is None:

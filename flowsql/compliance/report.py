@@ -107,7 +107,7 @@ def aws_report(
         coverage.with_skipped(coverage.vpcs(inventories), inventories),
         coverage.with_skipped(coverage.traffic_type(inventories), inventories),
         coverage.with_skipped(coverage.log_format(inventories, investigation_needs()), inventories),
-        delivery.status(flow_logs, listings),
+        delivery.status(flow_logs, listings, until=min(end, now) - delivery.SETTLE),
         _gaps_with_records(expected, listings, start, end, now, spec, settings, records),
     ]
     if pairs:
