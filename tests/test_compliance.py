@@ -411,6 +411,8 @@ def test_cli_exit_status_and_formats(seeded: Callable[..., Account], flowsql_cli
     assert data["required_retention_days"] == 365 and data["accounts"] == [acct.account]
     text = flowsql_cli("compliance", *common)
     assert text.code == 1 and "FAIL    coverage.vpcs" in text.out and "fix: create a flow log" in text.out
+    verbose = flowsql_cli("compliance", *common, "--verbose")
+    assert "commonly mapped to: AWS Security Hub EC2.6" in verbose.out and "guidance" in verbose.out
     out = workdir / "report.html"
     written = flowsql_cli("compliance", *common, "--format", "html", "-o", str(out))
     assert written.code == 1 and out.read_text().startswith("<!DOCTYPE html>")

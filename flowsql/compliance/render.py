@@ -49,6 +49,8 @@ def text(report: Report, *, verbose: bool = False) -> str:
                 )
         if r.fix and r.status is Status.FAIL:
             lines.append(f"{'':<9}fix: {r.fix}")
+        if verbose and r.mapping:
+            lines.append(f"{'':<9}commonly mapped to: " + "; ".join(r.mapping))
     counts = report.counts()
     lines.append("")
     lines.append(
