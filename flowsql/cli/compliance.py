@@ -7,13 +7,12 @@ from typing import Any
 
 import click
 
-from flowsql.cli.options import Context, pass_context, table_options
+from flowsql.cli.options import Context, pass_context, table_options, window_options
 
 
 @click.command("compliance")
 @table_options
-@click.option("--start", help="Start of the period (UTC, ISO-8601 date or datetime) [end - 24h].")
-@click.option("--end", help="End of the period (UTC, ISO-8601) [now].")
+@window_options
 @click.option(
     "--retention",
     help="Retention your policy requires, e.g. 365d, 52w, 1y; lifecycle rules expiring flow logs "
@@ -46,8 +45,7 @@ from flowsql.cli.options import Context, pass_context, table_options
 def compliance(
     ctx: Context,
     table_opts: dict[str, Any],
-    start: str | None,
-    end: str | None,
+    window: dict[str, str],
     retention: str | None,
     fmt: str,
     assume_role: str | None,
@@ -63,6 +61,8 @@ def compliance(
     the Athena/Glue table. Reads EC2, S3 and Glue for the credentials' account in --regions (or
     the config's); with a local --location only delivery, gaps and the table are checked.
 
+    The period is --start/--end/--last (the last 24 hours by default; at most 93 days).
+
     Exits 1 when a control fails. The requirement each control is commonly mapped to is guidance,
     not certification.
     """
@@ -72,7 +72,7 @@ def compliance(
     from flowsql.compliance.controls_bucket import parse_retention
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    first, last = report.period(start, end, now)
+    first, last = report.period(window, now)
     days = parse_retention(retention) if retention is not None else None
     spec = ctx.spec(table_opts) if (table_opts.get("location") or ctx.config.table.get("location")) else None
     if spec is not None and not spec.is_s3:

@@ -46,10 +46,12 @@ BUCKET_CONTROLS = (
 )
 
 
-def period(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
-    """The report's period: ISO dates or datetimes, UTC; the last 24 hours by default."""
-    window = TimeWindow.parse(start, end, max_span=MAX_PERIOD, now=now)
-    return window.start, window.end
+def period(window: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
+    """The report's period from start/end/last by the window rule (the last 24 hours by default)."""
+    found = TimeWindow.parse(
+        window.get("start"), window.get("end"), last=window.get("last"), max_span=MAX_PERIOD, now=now
+    )
+    return found.start, found.end
 
 
 def investigation_needs() -> dict[str, tuple[str, ...]]:
