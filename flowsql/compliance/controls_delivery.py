@@ -275,18 +275,30 @@ def _record_evidence(
                 f"AWS skipped records in {exp.account} {exp.region}"
             )
             warnings.append(f"SKIPDATA records in {exp.account} {exp.region} from {_fmt(first)}")
+        holes: list[tuple[int, str]] = []
         for (account, region, eni), logged in sorted(records.interfaces.items()):
             if (account, region) != pair:
                 continue
             inside = [h for h in hours if min(logged) <= h <= max(logged)]
-            holes = [h for h in inside if h not in logged and h in by_hour]
-            for first, stop in _runs(holes):
-                evidence.append(
-                    f"{eni}: no record, not even NODATA, {_fmt(first)} → {_fmt(stop)} UTC "
-                    f"({_hours(first, stop)}) while other interfaces of {account} {region} logged: its "
-                    "records stopped (or it was detached meanwhile)"
+            silent = [h for h in inside if h not in logged and h in by_hour]
+            for first, stop in _runs(silent):
+                holes.append(
+                    (
+                        -int((stop - first) / HOUR),
+                        f"{eni} {_fmt(first)} → {_fmt(stop)} UTC ({_hours(first, stop)})",
+                    )
                 )
-                warnings.append(f"{eni} silent for {_hours(first, stop)} from {_fmt(first)}")
+        if holes:
+            holes.sort()
+            shown = ", ".join(text for _, text in holes[:5]) + (
+                f", … {len(holes) - 5} more" if len(holes) > 5 else ""
+            )
+            evidence.append(
+                f"{exp.account} {exp.region}: {len(holes)} stretch(es) where an interface wrote no "
+                "record, not even NODATA, between its own records while others logged (the records "
+                "cannot tell an idle interface from one whose records stopped; an interface detached "
+                f"meanwhile also shows it): {shown}"
+            )
     return evidence, warnings
 
 
