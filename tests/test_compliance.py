@@ -642,3 +642,36 @@ def test_a_flow_log_created_at_the_end_of_the_period_is_too_recent_to_judge() ->
     assert late.status is Status.WARN and "too late in the period to judge" in late.summary
     early = controls_delivery.status([made(start - timedelta(days=30))], listings, until=until)
     assert early.status is Status.FAIL and early.summary == "fl-1 has no object in the period"
+
+
+def test_cloudwatch_logs_group_kept_30_days_against_365(seeded: Callable[..., Account], moto: Any) -> None:
+    acct = seeded()
+    role = moto.client("iam").create_role(
+        RoleName="flow-logs", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    logs = moto.client("logs")
+    logs.create_log_group(logGroupName="/vpc/flow-logs")
+    logs.put_retention_policy(logGroupName="/vpc/flow-logs", retentionInDays=30)
+    answer = acct.ec2.create_flow_logs(
+        ResourceIds=[acct.vpcs[0]], ResourceType="VPC", TrafficType="ALL", LogDestinationType="cloud-watch-logs",
+        LogGroupName="/vpc/flow-logs", DeliverLogsPermissionArn=role,
+    )  # fmt: skip
+    fl_id = answer["FlowLogIds"][0]
+    rep = acct.run(retention=365)
+    statuses = _statuses(rep)
+    result = next(r for r in rep.results if r.id == "retention.lifecycle")
+    assert result.status is Status.FAIL, result
+    assert (
+        result.summary
+        == f"CloudWatch Logs group /vpc/flow-logs ({REGION}, {fl_id}) keeps events 30 days, 365 required"
+    )
+    # moto reports this CloudWatch Logs flow log's delivery as it sees it; whatever it says is named.
+    status = next(r for r in rep.results if r.id == "delivery.status")
+    assert any(e.startswith(f"{fl_id} ({REGION}) → CloudWatch Logs /vpc/flow-logs") for e in status.evidence)
+    others = {c for c, s in statuses.items() if s is Status.FAIL} - {"retention.lifecycle", "delivery.status"}
+    assert not others, statuses
+    logs.delete_retention_policy(logGroupName="/vpc/flow-logs")
+    kept = next(r for r in acct.run(retention=365).results if r.id == "retention.lifecycle")
+    assert kept.status is Status.PASS and any(
+        "/vpc/flow-logs" in e and "never expire" in e for e in kept.evidence
+    )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flowsql.compliance.evidence_logs import LogGroupRetention
 from flowsql.compliance.evidence_s3 import BucketSettings
 from flowsql.compliance.mappings import MAPPINGS
 from flowsql.compliance.model import Result, Status
@@ -75,10 +76,26 @@ def _applies(rule: dict[str, Any], target: Target) -> tuple[bool, str]:
     return False, f"prefix {prefix!r} is outside {logs}"
 
 
-def retention(settings: Sequence[tuple[Target, BucketSettings]], required: int | None) -> Result:
+def retention(
+    settings: Sequence[tuple[Target, BucketSettings]],
+    required: int | None,
+    groups: Sequence[LogGroupRetention] = (),
+) -> Result:
+    """S3 lifecycle rules, and the retention of CloudWatch Logs flow logs' log groups."""
     control, title = "retention.lifecycle", "Lifecycle rules keep flow logs for the required retention"
     evidence, short, unread = [], [], []
     shortest: int | None = None
+    for group in groups:
+        where = f"CloudWatch Logs group {group.group} ({group.region}, {group.flow_log})"
+        if group.error:
+            unread.append(f"{where}: {group.error}")
+        elif group.days is None:
+            evidence.append(f"{where}: events never expire")
+        else:
+            evidence.append(f"{where}: events kept {group.days} days")
+            shortest = group.days if shortest is None else min(shortest, group.days)
+            if required is not None and group.days < required:
+                short.append(f"{where} keeps events {group.days} days, {required} required")
     for target, found in settings:
         where = f"s3://{target.bucket}/{target.logs_prefix}"
         if "lifecycle" in found.errors:
@@ -128,9 +145,9 @@ def retention(settings: Sequence[tuple[Target, BucketSettings]], required: int |
             control,
             title,
             Status.FAIL,
-            "lifecycle configuration not readable: " + "; ".join(unread),
+            "retention not readable: " + "; ".join(unread),
             evidence,
-            "grant s3:GetLifecycleConfiguration on the bucket",
+            "grant s3:GetLifecycleConfiguration on the bucket (logs:DescribeLogGroups for log groups)",
             mapping,
         )
     if required is None:
@@ -155,17 +172,20 @@ def retention(settings: Sequence[tuple[Target, BucketSettings]], required: int |
             Status.FAIL,
             "; ".join(short),
             evidence,
-            f"raise the rule's Expiration Days to at least {required}, or limit it to a "
-            "prefix outside AWSLogs/",
+            f"raise the rule's Expiration Days to at least {required}, or limit it to a prefix "
+            f"outside AWSLogs/ (a log group: aws logs put-retention-policy --retention-in-days "
+            f"{required} or more, or no policy)",
             mapping,
         )
-    if not settings:
-        return Result(control, title, Status.WARN, "no S3 bucket to check", evidence, None, mapping)
+    if not settings and not groups:
+        return Result(
+            control, title, Status.WARN, "no S3 bucket or log group to check", evidence, None, mapping
+        )
     return Result(
         control,
         title,
         Status.PASS,
-        f"no lifecycle rule expires flow-log objects before {required} days",
+        f"nothing expires flow logs before {required} days",
         evidence,
         None,
         mapping,

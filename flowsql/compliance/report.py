@@ -12,7 +12,7 @@ from flowsql.compliance import controls_bucket as bucket
 from flowsql.compliance import controls_coverage as coverage
 from flowsql.compliance import controls_delivery as delivery
 from flowsql.compliance import controls_table as table
-from flowsql.compliance import evidence_ec2, evidence_records, evidence_s3
+from flowsql.compliance import evidence_ec2, evidence_logs, evidence_records, evidence_s3
 from flowsql.compliance.controls_bucket import Target
 from flowsql.compliance.controls_delivery import Expected
 from flowsql.compliance.mappings import MAPPINGS
@@ -112,29 +112,29 @@ def aws_report(
         delivery.status(flow_logs, listings, until=min(end, now) - delivery.SETTLE),
         _gaps_with_records(expected, listings, start, end, now, spec, settings, records),
     ]
+    # CloudWatch Logs flow logs of the caller's account (another account's groups need its session).
+    groups = evidence_logs.retention_of(
+        [f for f in flow_logs if _owner(inventories, f) == account], settings, sess
+    )
+    if pairs or groups:
+        results.append(bucket.retention(pairs, retention_days, groups))
     if pairs:
         own = sorted({account, *accounts})
         results += [
-            bucket.retention(pairs, retention_days),
             bucket.versioning(pairs),
             bucket.encryption(pairs),
             bucket.public_access(pairs),
             bucket.policy(pairs, own),
         ]
-    else:
-        results += [
-            Result(
-                c,
-                TITLES[c],
-                Status.WARN,
-                "no flow log delivers to S3: no bucket to check",
-                [],
-                None,
-                MAPPINGS[c],
-            )
-            for c in BUCKET_CONTROLS
-        ]
+    missing = [c for c in BUCKET_CONTROLS if c not in {r.id for r in results}]
+    results += [
+        Result(
+            c, TITLES[c], Status.WARN, "no flow log delivers to S3: no bucket to check", [], None, MAPPINGS[c]
+        )
+        for c in missing
+    ]
     results.append(_glue_table(spec, settings, home, flow_logs))
+    results.sort(key=lambda r: list(TITLES).index(r.id))
     all_accounts = sorted({account, *accounts})
     return Report(
         source="AWS",
@@ -146,6 +146,10 @@ def aws_report(
         retention_days=retention_days,
         results=results,
     )
+
+
+def _owner(inventories: Sequence[evidence_ec2.RegionInventory], flow_log: evidence_ec2.FlowLogInfo) -> str:
+    return next(inv.account for inv in inventories if flow_log in inv.flow_logs)
 
 
 def _gaps_with_records(
