@@ -52,11 +52,15 @@ class Config:
 
     def table_spec(self, overrides: dict[str, Any] | None = None) -> TableSpec:
         """The TableSpec from the saved table options with the given flags laid over them."""
+        return TableSpec.from_dict(self.table_options(overrides))
+
+    def table_options(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The saved table options with the given flags laid over them (what a user set)."""
         values = dict(self.table)
         for key, value in (overrides or {}).items():
             if key in TABLE_KEYS and value not in (None, ()):
                 values[key] = value
-        return TableSpec.from_dict(values)
+        return values
 
     def query_dirs(self, extra: list[str] | tuple[str, ...] = ()) -> list[Path]:
         """User query folders: flags first, then FLOWSQL_QUERIES, then the config file's."""

@@ -33,6 +33,10 @@ class LocationError(ConfigError):
     """An S3 URI or local folder is malformed, unreachable or holds no flow logs."""
 
 
+class CredentialsError(FlowsqlError):
+    """No AWS credentials were found, or AWS rejected the ones found (expired, unknown key)."""
+
+
 class ParameterError(FlowsqlError):
     """An investigation parameter has a wrong name or value."""
 

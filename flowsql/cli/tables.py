@@ -50,36 +50,44 @@ def _projection(ctx: Context, table_opts: dict[str, Any]) -> bool:
 def init(
     ctx: Context, table_opts: dict[str, Any], engine: str | None, via: str, dry_run: bool, replace: bool
 ) -> None:
-    """Create the table for a flow log and save these options in the project config.
+    """Look at the flow-log files, create their table, and save the settings in the project config.
 
-    Idempotent: a second run changes nothing. A table of the same name with a different
-    definition is refused, with the differences, unless --replace.
+    The files tell the layout (aws or hive), daily or hourly partitions, text or Parquet, the
+    accounts and Regions, and the log format (from the header lines); options given are checked
+    against them. On S3 the Athena workgroup tells where query results go (else pass
+    --output-location). Idempotent: a second run changes nothing. A table of the same name with a
+    different definition is refused, with the differences, unless --replace.
     """
     from flowsql import config as configmod
-    from flowsql.tables import discovery as discover
+    from flowsql.tables.detect import Finding
 
-    spec = ctx.spec(table_opts, discover_partitions=_projection(ctx, table_opts))
     settings = ctx.athena(table_opts)
+    found = _detected(ctx, table_opts, settings)
+    spec = found.spec
     engine = engine or ("athena" if spec.is_s3 else "duckdb")
+    if engine == "duckdb" and spec.is_s3:
+        raise ConfigError("--engine duckdb reads a local folder; pass --location DIR")
+    if engine == "athena" and not spec.is_s3:
+        raise ConfigError(f"--engine athena needs an s3:// location, got {spec.location}")
+    _echo_findings(found.findings)
+    cfg = ctx.config
     if engine == "athena":
-        if not spec.is_s3:
-            raise ConfigError(f"--engine athena needs an s3:// location, got {spec.location}")
-        if not table_opts.get("detect_format"):
-            discover.check_header(spec, settings)
+        from flowsql.engines.athena_workgroup import resolve_results
+
+        results = resolve_results(settings)
+        _echo_findings([Finding("engine", "athena"), *results.findings])
+        settings.workgroup, settings.output_location = results.workgroup, results.output_location
+        settings.region = settings.region or results.region
         if via == "glue":
             from flowsql.tables.catalog import GlueCatalog
 
-            report = GlueCatalog(settings).init(spec, replace=replace, dry_run=dry_run)
-            actions = report.actions
+            actions = GlueCatalog(settings).init(spec, replace=replace, dry_run=dry_run).actions
         else:
             actions = _init_via_athena(spec, settings, replace=replace, dry_run=dry_run)
+        cfg.athena.output_location = None  # the workgroup's own location, when it has one, wins
     else:
-        if spec.is_s3:
-            raise ConfigError("--engine duckdb reads a local folder; pass --location DIR")
-        count = discover.check_local(spec)
-        actions = [f"found {count} flow-log file(s) under {spec.location}AWSLogs/"]
-
-    cfg = ctx.config
+        _echo_findings([Finding("engine", "duckdb, over the local files (no AWS account needed)")])
+        actions = []
     cfg.table = spec.to_dict()
     cfg.engine = engine
     for key, value in vars(settings).items():
@@ -93,6 +101,56 @@ def init(
         return
     path = configmod.save(cfg)
     click.echo(f"saved settings to {path}")
+    click.echo("next:")
+    click.echo("  flowsql list                      # the investigations these fields support")
+    window = _window(found.first_day, found.last_day)
+    click.echo(f"  flowsql run top_talkers{window}")
+
+
+def _detected(ctx: Context, table_opts: dict[str, Any], settings: Any) -> Any:
+    """The table the files describe, from the options given (flags over the config file).
+    Another source of options (a flow log's description) would return the same Detection."""
+    from flowsql.tables.detect import detect
+
+    opts = dict(table_opts)
+    detect_format = opts.pop("detect_format", False)
+    if detect_format and opts.get("log_format"):
+        raise ConfigError("--log-format and --detect-format exclude each other: give one")
+    saved = ctx.config.table
+    if opts.get("location") and saved.get("location"):
+        from flowsql.tables.spec import normalize_location
+
+        if normalize_location(opts["location"]) != normalize_location(str(saved["location"])):
+            # Another location: what the config says about the old files does not bind the new ones.
+            keep = ("database", "table", "partitioning", "start_date")
+            saved = {k: v for k, v in saved.items() if k in keep}
+    given = {**saved, **{k: v for k, v in opts.items() if v not in (None, ())}}
+    if detect_format:
+        given.pop("log_format", None)
+    if not given.get("location"):
+        raise ConfigError("no location given", hint="pass --location s3://bucket/prefix or a local folder")
+    return detect(given, settings)
+
+
+def _echo_findings(findings: list[Any]) -> None:
+    """Findings as an aligned list: the topic once, then what was found; warnings marked."""
+    previous = None
+    for finding in findings:
+        topic = "" if finding.topic == previous else f"{finding.topic}:"
+        mark = "! " if finding.warning else ""
+        click.echo(f"  {topic:<10} {mark}{finding.text}")
+        previous = finding.topic
+
+
+def _window(first: date | None, last: date | None) -> str:
+    """` -p start=… -p end=…` over the days the files hold (at most the last 31), or nothing."""
+    from datetime import timedelta
+
+    if first is None or last is None:
+        return ""
+    end = last + timedelta(days=1)
+    start = max(first, end - timedelta(days=31))
+    return f" -p start={start.isoformat()} -p end={end.isoformat()}"
 
 
 def _init_via_athena(spec: Any, settings: Any, *, replace: bool, dry_run: bool) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from flowsql import aws
 from flowsql.config import AthenaSettings
-from flowsql.errors import ConfigError, EngineError, QueryFailed
+from flowsql.errors import ConfigError, CredentialsError, EngineError, QueryFailed
 from flowsql.investigations.window import TimeWindow
 from flowsql.results import Rows, Stats
 from flowsql.tables.spec import TableSpec
@@ -187,6 +187,9 @@ class AthenaEngine:
                     raise _read_failed(cursor, exc) from None
                 raise EngineError(f"talking to Athena failed: {_describe(exc)}") from None
             except DatabaseError as exc:
+                # A credentials problem is not the statement's fault: one message, no SQL dump.
+                if (problem := _credentials_problem(exc)) is not None:
+                    raise problem from None
                 raise QueryFailed(
                     f"Athena refused to start the query: {_describe(exc)}",
                     statement=sql,
@@ -271,6 +274,11 @@ def _pyathena_connect(**kwargs: Any) -> Any:
 
 def _read_failed(cursor: Any, exc: BaseException) -> EngineError:
     return EngineError(f"reading the result of Athena query {cursor.query_id} failed: {_describe(exc)}")
+
+
+def _credentials_problem(exc: BaseException) -> CredentialsError | None:
+    causes = [exc, exc.__cause__, exc.__context__]
+    return next((p for c in causes if c is not None and (p := aws.credentials_problem(c))), None)
 
 
 def _describe(exc: BaseException) -> str:

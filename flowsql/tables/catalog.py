@@ -131,6 +131,10 @@ class InitReport:
     changed: bool = False
 
 
+def _reraise(exc: BaseException) -> Any:
+    raise exc
+
+
 class GlueCatalog:
     """The Glue Data Catalog through boto3."""
 
@@ -147,8 +151,12 @@ class GlueCatalog:
         try:
             return fn(**kwargs)
         except botocore.exceptions.ClientError as exc:
+            if (problem := aws.credentials_problem(exc)) is not None:
+                raise problem from None
             raise CatalogError(f"{what} failed: {aws.describe_client_error(exc)}") from None
         except botocore.exceptions.BotoCoreError as exc:
+            if (problem := aws.credentials_problem(exc)) is not None:
+                raise problem from None
             raise CatalogError(f"{what} failed: {exc}") from None
 
     def get_table(self, database: str, name: str) -> dict[str, Any] | None:
@@ -159,11 +167,9 @@ class GlueCatalog:
         except botocore.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "EntityNotFoundException":
                 return None
-            from flowsql import aws
-
-            raise CatalogError(
-                f"reading table {database}.{name} failed: {aws.describe_client_error(exc)}"
-            ) from None
+            return self._call(f"reading table {database}.{name}", _reraise, exc=exc)
+        except botocore.exceptions.BotoCoreError as exc:
+            return self._call(f"reading table {database}.{name}", _reraise, exc=exc)
 
     def has_database(self, database: str) -> bool:
         import botocore.exceptions
@@ -174,7 +180,9 @@ class GlueCatalog:
         except botocore.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "EntityNotFoundException":
                 return False
-            raise
+            return bool(self._call(f"reading database {database}", _reraise, exc=exc))
+        except botocore.exceptions.BotoCoreError as exc:
+            return bool(self._call(f"reading database {database}", _reraise, exc=exc))
 
     def init(self, spec: TableSpec, *, replace: bool = False, dry_run: bool = False) -> InitReport:
         report = InitReport()

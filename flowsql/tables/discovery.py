@@ -28,8 +28,14 @@ _OTHER = {Layout.AWS: Layout.HIVE, Layout.HIVE: Layout.AWS}
 class _Lister:
     """Child folder names and files of a prefix, for S3 or a local folder alike."""
 
-    def __init__(self, spec: TableSpec, settings: AthenaSettings | None) -> None:
+    def __init__(
+        self,
+        spec: TableSpec,
+        settings: AthenaSettings | None,
+        hint: str = "check the location and your credentials, or pass --accounts and --regions",
+    ) -> None:
         self.spec = spec
+        self.hint = hint
         self.s3: Any = None
         if spec.is_s3:
             from flowsql import aws
@@ -67,10 +73,7 @@ class _Lister:
     def _pages(self, prefix: str, delimiter: str) -> Any:
         from flowsql import aws
 
-        return aws.list_pages(
-            self.s3, self.bucket, prefix, Delimiter=delimiter,
-            hint="check the location and your credentials, or pass --accounts and --regions",
-        )  # fmt: skip
+        return aws.list_pages(self.s3, self.bucket, prefix, Delimiter=delimiter, hint=self.hint)
 
     def head(self, path: str, limit: int = 65536) -> bytes:
         """The first bytes of a file (gzip-decompressed up to its first line)."""

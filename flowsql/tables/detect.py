@@ -1,0 +1,461 @@
+"""What the flow-log files under a location are, found in one pass: layout (aws or Hive) and
+daily or hourly partitions from where the files sit, text or Parquet from their names, accounts and
+Regions from the folders, and the log format from the header lines (text) or the Parquet footers.
+
+    found = detect({"location": "./flowlogs"})
+    found.spec        # the TableSpec the files describe (options given in `given` win when they agree)
+    found.findings    # what was found, one sentence each, for a person to read
+
+A local folder is walked completely (every file counted, every header line read: a gzip file's first
+line costs one small read). On S3 the walk follows the newest date folder of each account and Region
+with delimiter listings, so it never lists the whole bucket, and reads the header of the newest file
+of each flow log found there.
+
+Options given (flags, the config file) are checked, not trusted: a layout, partitioning, file format
+or log format that the files contradict is refused with what the files hold instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flowsql.config import AthenaSettings
+from flowsql.errors import LocationError, LogFormatError
+from flowsql.tables import fields as flowfields
+from flowsql.tables.discovery import _Lister
+from flowsql.tables.fields import Field
+from flowsql.tables.spec import ACCOUNT, DATE, REGION, FileFormat, Layout, TableSpec
+
+_SUFFIXES = {".log.gz": FileFormat.TEXT, ".log.parquet": FileFormat.PARQUET}
+_FLOW_LOG_ID = re.compile(r"_vpcflowlogs_[^_/]+_(fl-[0-9a-z]+)_")
+_TOP_ACCOUNT = {
+    Layout.AWS: re.compile(r"^\d{12}$"),
+    Layout.HIVE: re.compile(r"^aws-account-id=\d{12}$"),
+}
+_SERVICE = {Layout.AWS: "vpcflowlogs", Layout.HIVE: "aws-service=vpcflowlogs"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing found about the files; `warning` when it needs the user's attention."""
+
+    topic: str
+    text: str
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class FormatGroup:
+    """Files that share one field list (a header line, or a Parquet schema)."""
+
+    fields: tuple[Field, ...]
+    files: int
+    flow_logs: tuple[str, ...]
+    example: str
+
+
+@dataclass
+class Detection:
+    """What `detect` found: the spec the files describe, and the findings to show."""
+
+    spec: TableSpec
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    formats: list[FormatGroup] = field(default_factory=list)
+    first_day: date | None = None
+    last_day: date | None = None
+
+
+@dataclass
+class _Seen:
+    """A flow-log file: its path relative to the location, where to read it, its time order."""
+
+    rel: str
+    path: str
+    mtime: float
+
+
+@dataclass
+class _Kind:
+    """The files of one (layout, hourly, file format): how many, and what their paths say."""
+
+    layout: Layout
+    hourly: bool
+    file_format: FileFormat
+    files: list[_Seen] = field(default_factory=list)
+    accounts: set[str] = field(default_factory=set)
+    regions: set[str] = field(default_factory=set)
+    days: set[str] = field(default_factory=set)
+
+    @property
+    def label(self) -> str:
+        return describe_kind(self.layout, self.hourly, self.file_format)
+
+
+def describe_kind(layout: Layout, hourly: bool, file_format: FileFormat) -> str:
+    name = "AWS default" if layout is Layout.AWS else "Hive-compatible"
+    return f"{name} prefixes, {'hourly' if hourly else 'daily'} partitions, {file_format.value} files"
+
+
+def _flags(layout: Layout, hourly: bool, file_format: FileFormat) -> str:
+    return f"--layout {layout.value} {'--hourly' if hourly else '--daily'} --file-format {file_format.value}"
+
+
+def detect(given: dict[str, Any], settings: AthenaSettings | None = None) -> Detection:
+    """The TableSpec the files under given['location'] describe, with what was found.
+
+    `given` holds the table options a user set (flags over the config file); they must agree with
+    the files. Options the files cannot tell (database, table, partitioning, start date) pass through.
+    """
+    base = TableSpec.from_dict({k: v for k, v in given.items() if k in _PASS_THROUGH or k == "location"})
+    lister = _Lister(base, settings, hint="check the location, the Region and your credentials")
+    seen = _walk_local(base) if not base.is_s3 else _walk_s3(lister)
+    kinds = _classify(base, seen)
+    if not kinds:
+        return _nothing_found(base, given, seen)
+    kind, others = _choose(base, kinds, given)
+    findings = [Finding("files", _files_sentence(base, kind))]
+    for other in others:
+        findings.append(
+            Finding(
+                "files",
+                f"also {len(other.files):,} with {other.label}: not part of this table "
+                f"(for them: {_flags(other.layout, other.hourly, other.file_format)})",
+                warning=True,
+            )
+        )
+    accounts = tuple(given.get("accounts") or ()) or tuple(sorted(kind.accounts))
+    regions = tuple(given.get("regions") or ()) or tuple(sorted(kind.regions))
+    findings.append(Finding("accounts", _list_sentence("accounts", accounts, kind.accounts, given)))
+    findings.append(Finding("Regions", _list_sentence("regions", regions, kind.regions, given)))
+    if kind.file_format is FileFormat.TEXT:
+        groups, bad = _text_formats(kind, lister, every=not base.is_s3)
+    else:
+        groups, bad = _parquet_formats(kind, lister)
+    for path, reason in sorted(bad.items())[:5]:
+        findings.append(Finding("unreadable", f"cannot read {path}: {reason}", warning=True))
+    if len(bad) > 5:
+        findings.append(Finding("unreadable", f"… and {len(bad) - 5} more unreadable file(s)", warning=True))
+    spec_fields, format_findings = _choose_fields(base, kind, groups, given)
+    findings += format_findings
+    spec = replace(
+        base,
+        layout=kind.layout,
+        hourly=kind.hourly,
+        file_format=kind.file_format,
+        fields=spec_fields,
+        accounts=accounts,
+        regions=regions,
+    )
+    days = sorted(_day(d) for d in kind.days)
+    return Detection(
+        spec, findings, len(kind.files), groups, days[0] if days else None, days[-1] if days else None
+    )
+
+
+_PASS_THROUGH = ("database", "table", "partitioning", "start_date")
+
+
+# --- walking ------------------------------------------------------------------------------------
+
+
+def _walk_local(base: TableSpec) -> list[_Seen]:
+    root = Path(base.location)
+    if not root.exists():
+        raise LocationError(f"{base.location} does not exist", hint="give the folder that holds AWSLogs/")
+    if not root.is_dir():
+        raise LocationError(f"{base.location} is not a folder")
+    logs = root / "AWSLogs"
+    seen = []
+    for folder, _dirs, names in os.walk(logs):
+        for name in names:
+            if name.startswith((".", "_")) or not name.endswith(tuple(_SUFFIXES)):
+                continue
+            path = os.path.join(folder, name)
+            rel = Path(path).relative_to(root).as_posix()
+            seen.append(_Seen(rel, path, os.stat(path).st_mtime))
+    return seen
+
+
+def _walk_s3(lister: _Lister) -> list[_Seen]:
+    """The files of the newest date folder of each account and Region, by delimiter listings."""
+    seen = []
+    for account in lister.children("AWSLogs/"):
+        layout = next((lay for lay, pattern in _TOP_ACCOUNT.items() if pattern.match(account)), None)
+        if layout is None:
+            continue
+        service = f"AWSLogs/{account}/{_SERVICE[layout]}/"
+        for region in lister.children(service):
+            rel = f"{service}{region}/"
+            while subdirs := lister.children(rel):
+                rel += max(subdirs) + "/"
+            for name, mtime, path in lister.files(rel):
+                if name.endswith(tuple(_SUFFIXES)) and not name.startswith((".", "_")):
+                    seen.append(_Seen(rel + name, path, mtime))
+    return seen
+
+
+# --- classifying --------------------------------------------------------------------------------
+
+
+def _classify(base: TableSpec, seen: list[_Seen]) -> list[_Kind]:
+    """The files grouped by the layout and partitioning their paths match, and their suffix."""
+    patterns = []
+    for layout in Layout:
+        for hourly in (False, True):
+            probe = replace(base, layout=layout, hourly=hourly)
+            patterns.append((layout, hourly, re.compile(probe.path_regex())))
+    kinds: dict[tuple[Layout, bool, FileFormat], _Kind] = {}
+    for item in seen:
+        file_format = next(f for suffix, f in _SUFFIXES.items() if item.rel.endswith(suffix))
+        for layout, hourly, pattern in patterns:
+            match = pattern.search(item.rel)
+            if match is None:
+                continue
+            kind = kinds.setdefault((layout, hourly, file_format), _Kind(layout, hourly, file_format))
+            kind.files.append(item)
+            kind.accounts.add(match.group(ACCOUNT))
+            kind.regions.add(match.group(REGION))
+            kind.days.add(match.group(DATE))
+            break
+    return sorted(kinds.values(), key=lambda k: -len(k.files))
+
+
+def _choose(base: TableSpec, kinds: list[_Kind], given: dict[str, Any]) -> tuple[_Kind, list[_Kind]]:
+    """The kind the given options allow with the most files, and the others found."""
+    wanted = {
+        "layout": given.get("layout"),
+        "hourly": given.get("hourly"),
+        "file_format": given.get("file_format"),
+    }
+
+    def allowed(kind: _Kind) -> bool:
+        return (
+            (wanted["layout"] is None or kind.layout.value == str(wanted["layout"]))
+            and (wanted["hourly"] is None or kind.hourly == bool(wanted["hourly"]))
+            and (wanted["file_format"] is None or kind.file_format.value == str(wanted["file_format"]))
+        )
+
+    fitting = [k for k in kinds if allowed(k)]
+    if not fitting:
+        said = ", ".join(
+            f"--{k.replace('_', '-')} {v}" if k != "hourly" else ("--hourly" if v else "--daily")
+            for k, v in wanted.items()
+            if v is not None
+        )
+        found = "; ".join(f"{len(k.files):,} with {k.label}" for k in kinds)
+        best = kinds[0]
+        raise LocationError(
+            f"the files under {base.table_location} do not match {said}: found {found}",
+            hint=f"drop those options to take what the files hold, or pass "
+            f"{_flags(best.layout, best.hourly, best.file_format)}",
+        )
+    return fitting[0], [k for k in kinds if k is not fitting[0]]
+
+
+def _day(folder: str) -> date:
+    """The day of a date partition's folders: '2024/05/01' or 'year=2024/month=05/day=01'."""
+    year, month, day = (int(n) for n in re.findall(r"\d+", folder)[:3])
+    return date(year, month, day)
+
+
+def _files_sentence(base: TableSpec, kind: _Kind) -> str:
+    days = sorted(_day(d) for d in kind.days)
+    if not base.is_s3:
+        span = f", {days[0]} to {days[-1]}" if days else ""
+        return f"{len(kind.files):,} under {base.table_location}{span}: {kind.label}"
+    newest = f" (newest folder {days[-1]})" if days else ""
+    return f"under {base.table_location}{newest}: {kind.label}"
+
+
+def _list_sentence(key: str, chosen: tuple[str, ...], found: set[str], given: dict[str, Any]) -> str:
+    extra = sorted(found - set(chosen)) if given.get(key) else []
+    tail = f" (the files also hold {', '.join(extra)}: add them to --{key} to include them)" if extra else ""
+    return ", ".join(chosen) + tail
+
+
+def _nothing_found(base: TableSpec, given: dict[str, Any], seen: list[_Seen]) -> Detection:
+    """No flow-log file where the layouts put them: an error, except on S3 with everything given."""
+    where = base.table_location
+    if seen:
+        raise LocationError(
+            f"{len(seen):,} .log.gz/.log.parquet file(s) under {where}, but none where AWS puts "
+            f"flow logs (AWSLogs/{{account}}/vpcflowlogs/{{region}}/{{yyyy}}/{{mm}}/{{dd}}/ or the "
+            "Hive-compatible aws-account-id=…/aws-service=vpcflowlogs/… folders)",
+            hint=f"point --location at the folder that holds AWSLogs/, e.g. {seen[0].rel}",
+        )
+    if base.is_s3 and given.get("accounts") and given.get("regions"):
+        spec = TableSpec.from_dict(given)
+        return Detection(
+            spec,
+            [
+                Finding(
+                    "files",
+                    f"no flow-log files under {where} yet: the table is declared from the options given",
+                    warning=True,
+                )
+            ],
+        )
+    hint = (
+        "generate some with `flowsql sample DIR`, or check --location"
+        if not base.is_s3
+        else "check --location; for a flow log with no deliveries yet pass --accounts and --regions"
+    )
+    raise LocationError(f"found no flow-log files under {where}", hint=hint)
+
+
+# --- formats ------------------------------------------------------------------------------------
+
+
+def _flow_log(path: str) -> str:
+    match = _FLOW_LOG_ID.search(path)
+    return match.group(1) if match else "?"
+
+
+def _text_formats(kind: _Kind, lister: _Lister, *, every: bool) -> tuple[list[FormatGroup], dict[str, str]]:
+    """Files grouped by header line: every file (local), or the newest of each flow log (S3)."""
+    files = kind.files
+    if not every:
+        newest: dict[str, _Seen] = {}
+        for item in files:
+            key = _flow_log(item.rel)
+            if key not in newest or (item.rel, item.mtime) > (newest[key].rel, newest[key].mtime):
+                newest[key] = item
+        files = list(newest.values())
+    by_header: dict[tuple[Field, ...], list[_Seen]] = {}
+    bad: dict[str, str] = {}
+    for item in files:
+        try:
+            raw = lister.head(item.path)
+        except LocationError as exc:
+            bad[item.path] = exc.message.split(": ", 1)[-1]
+            continue
+        line = raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+        try:
+            found = flowfields.parse_header(line, source="header line")
+        except LogFormatError:
+            bad[item.path] = "the first line is not a flow-log header"
+            continue
+        by_header.setdefault(found, []).append(item)
+    return _groups(by_header), bad
+
+
+def _parquet_formats(kind: _Kind, lister: _Lister) -> tuple[list[FormatGroup], dict[str, str]]:
+    """Local Parquet files grouped by their column lists, read from the footers. On S3 the columns
+    are not read (Parquet tables match columns by name): the given or default format stands."""
+    if lister.s3 is not None:
+        return [], {}
+    import duckdb
+
+    by_schema: dict[tuple[Field, ...], list[_Seen]] = {}
+    bad: dict[str, str] = {}
+    con = duckdb.connect(":memory:")
+    try:
+        for item in kind.files:
+            try:
+                names = [
+                    row[0]
+                    for row in con.execute(
+                        "SELECT name FROM parquet_schema(?) WHERE type IS NOT NULL", [item.path]
+                    ).fetchall()
+                ]
+                columns = tuple(_parquet_field(n) for n in names)
+                flowfields.parse_header(" ".join(f.name for f in columns))
+            except (duckdb.Error, LogFormatError) as exc:
+                bad[item.path] = str(exc).splitlines()[0]
+                continue
+            by_schema.setdefault(columns, []).append(item)
+    finally:
+        con.close()
+    return _groups(by_schema), bad
+
+
+def _parquet_field(column: str) -> Field:
+    known = flowfields.BY_COLUMN.get(column.replace("-", "_"))
+    return known if known is not None else flowfields.lookup(column.replace("_", "-"))
+
+
+def _groups(by_fields: dict[tuple[Field, ...], list[_Seen]]) -> list[FormatGroup]:
+    groups = [
+        FormatGroup(
+            fields,
+            len(items),
+            tuple(sorted({_flow_log(i.rel) for i in items})),
+            max(items, key=lambda i: (i.rel, i.mtime)).path,
+        )
+        for fields, items in by_fields.items()
+    ]
+    return sorted(groups, key=lambda g: -g.files)
+
+
+def describe_format(fields: tuple[Field, ...]) -> str:
+    """'version 5, 29 fields' or 'the 14 default (version 2) fields'."""
+    if tuple(f.name for f in fields) == flowfields.DEFAULT_FORMAT:
+        return "the 14 default (version 2) fields"
+    unknown = [f.name for f in fields if not f.known]
+    tail = f", {len(unknown)} unknown to flowsql ({', '.join(unknown)})" if unknown else ""
+    return f"version {flowfields.record_version(fields)}, {len(fields)} fields{tail}"
+
+
+def _choose_fields(
+    base: TableSpec, kind: _Kind, groups: list[FormatGroup], given: dict[str, Any]
+) -> tuple[tuple[Field, ...], list[Finding]]:
+    """The table's fields: the files' format, checked against a given --log-format."""
+    declared = flowfields.parse_log_format(given["log_format"]) if given.get("log_format") else None
+    where = "header lines" if kind.file_format is FileFormat.TEXT else "Parquet footers"
+    if not groups:
+        fields = declared or tuple(flowfields.BY_NAME[n] for n in flowfields.DEFAULT_FORMAT)
+        why = "as given" if declared else "the default; pass --log-format if your flow log has others"
+        return fields, [Finding("format", f"{describe_format(fields)} ({why})")]
+    findings: list[Finding] = []
+    if len(groups) == 1:
+        findings.append(Finding("format", f"{describe_format(groups[0].fields)} (from the {where})"))
+    else:
+        findings.append(Finding("format", f"the files hold {len(groups)} log formats:", warning=base.is_s3))
+        for group in groups:
+            findings.append(
+                Finding(
+                    "format",
+                    f"  {group.files:,} file(s) of {', '.join(group.flow_logs)}: "
+                    f"{describe_format(group.fields)}, e.g. {group.example}",
+                )
+            )
+    if declared is not None:
+        names = [f.name for f in declared]
+        if not any([f.name for f in g.fields] == names for g in groups):
+            group = groups[0]
+            what = "header line" if kind.file_format is FileFormat.TEXT else "columns"
+            raise LogFormatError(
+                f"the log format does not match the files: {group.example} has the {what}\n"
+                f"    {' '.join(f.name for f in group.fields)}\n  but --log-format declares\n"
+                f"    {' '.join(names)}",
+                hint="text tables are positional: drop --log-format to take the files' own, or fix it",
+            )
+        if len(groups) > 1:
+            findings.append(Finding("format", "the table declares the format given (--log-format)"))
+        return declared, findings
+    if len(groups) == 1:
+        return groups[0].fields, findings
+    if base.is_s3 and kind.file_format is FileFormat.TEXT:
+        raise LogFormatError(
+            f"the text files under {base.table_location} hold {len(groups)} log formats "
+            f"({'; '.join(f'{describe_format(g.fields)} in {g.example}' for g in groups)}): "
+            "an Athena text table is positional and can declare only one",
+            hint="give each flow log its own table and --location prefix, or pass --log-format for one",
+        )
+    merged = list(groups[0].fields)
+    for group in groups[1:]:
+        merged += [f for f in group.fields if f not in merged]
+    findings.append(
+        Finding(
+            "format",
+            f"the table declares every field of either ({len(merged)} fields); DuckDB reads each file "
+            "by its own header, so a field a file lacks reads as NULL",
+        )
+    )
+    return tuple(merged), findings
