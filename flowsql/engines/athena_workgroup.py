@@ -9,6 +9,7 @@ exactly what to pass.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ from flowsql.errors import ConfigError
 from flowsql.tables.detect import Finding
 
 DEFAULT_WORKGROUP = "primary"
+STAGING_ENV = "AWS_ATHENA_S3_STAGING_DIR"
+WORKGROUP_ENV = "AWS_ATHENA_WORK_GROUP"
 
 
 @dataclass(frozen=True)
@@ -33,12 +36,13 @@ def resolve_results(settings: AthenaSettings, client: Any = None) -> ResultsPlac
     """Read the workgroup and decide where query results go; refuse when nowhere is set."""
     from flowsql import aws
 
-    given = settings.output_location
+    # PyAthena reads these two variables when no setting is given; init honours them the same way.
+    given = settings.output_location or os.environ.get(STAGING_ENV) or None
     if given is not None and not given.startswith("s3://"):
         raise ConfigError(f"--output-location must be an s3:// URI, got {given!r}")
     if given and not given.endswith("/"):
         given += "/"
-    name = settings.workgroup or DEFAULT_WORKGROUP
+    name = settings.workgroup or os.environ.get(WORKGROUP_ENV) or DEFAULT_WORKGROUP
     athena = client or aws.client("athena", settings)
     region = settings.region or athena.meta.region_name
     group = _get_work_group(athena, name, given)

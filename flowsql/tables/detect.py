@@ -306,7 +306,10 @@ def _nothing_found(base: TableSpec, given: dict[str, Any], seen: list[_Seen]) ->
         if not base.is_s3
         else "check --location; for a flow log with no deliveries yet pass --accounts and --regions"
     )
-    raise LocationError(f"found no flow-log files under {where}", hint=hint)
+    raise LocationError(
+        f"found no flow-log files under {where}: it holds no flow logs yet, or they sit under another prefix",
+        hint=hint,
+    )
 
 
 # --- formats ------------------------------------------------------------------------------------
