@@ -66,10 +66,9 @@ def test_demo_finds_every_planted_incident(tmp_path: Path, planted: object) -> N
     assert f"{inc.skipdata.interfaces[0]} lost records {inc.skipdata.records} times (SKIPDATA)" in out
     assert f"{inc.nodata.interfaces[0]} had no traffic at all" in out
     assert "no AWS account used" in out
-    # the temporary sample is gone afterwards
-    assert "(temporary)" in out
-    where = next(line for line in out.splitlines() if line.strip().startswith("to "))
-    assert not Path(where.split()[1]).exists()
+    # the sample stays in ./flowsql-demo with settings describing it
+    assert sorted((tmp_path / "flowsql-demo").rglob("*.log.gz"))
+    assert (tmp_path / "flowsql-demo" / ".flowsql.yaml").exists()
 
 
 def test_demo_keeps_its_logs_in_a_given_folder_and_can_run_again(tmp_path: Path) -> None:
@@ -80,7 +79,7 @@ def test_demo_keeps_its_logs_in_a_given_folder_and_can_run_again(tmp_path: Path)
     assert files
     yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
     assert any(yesterday.strftime("%Y/%m/%d") in str(p) for p in files)
-    assert "flowsql run top_talkers --location" in proc.stdout
+    assert "flowsql run top_talkers -p start=" in proc.stdout
     again, _ = _demo("--dir", str(folder), "--records", "5000", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert sorted(folder.rglob("*.log.gz")) == files

@@ -22,6 +22,7 @@ from typing import Any
 
 import oracles
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from flowsql.cli import cli
@@ -444,22 +445,15 @@ def test_sample_command_prints_table_options_that_work(
     assert result.exit_code == 0, result.output
     assert "wrote 3,000 records" in result.output
     assert "ssh_brute_force" in result.output and "185.220.101.47" in result.output
-    options = next(line for line in result.output.splitlines() if line.startswith("  --location"))
-    args = shlex.split(options)
-    assert args[args.index("--layout") + 1] == "hive" and "--log-format" in args
+    lines = [line.strip() for line in result.output.splitlines()]
+    init = shlex.split(next(line for line in lines if line.startswith("flowsql init")))
+    assert init == ["flowsql", "init", "--location", "logs"]
+    assert runner.invoke(cli, init[1:]).exit_code == 0
+    saved = yaml.safe_load((tmp_path / ".flowsql.yaml").read_text())
+    assert saved["table"]["layout"] == "hive" and "${reject-reason}" in saved["table"]["log_format"]
     run = runner.invoke(
         cli,
-        [
-            "run",
-            "rejected_ssh_sources",
-            *args,
-            "-p",
-            "start=2024-05-01",
-            "-p",
-            "end=2024-05-03",
-            "--format",
-            "json",
-        ],
+        ["run", "rejected_ssh_sources", "-p", "start=2024-05-01", "-p", "end=2024-05-03", "--format", "json"],
     )
     assert run.exit_code == 0, run.output
     rows = json.loads(run.stdout)

@@ -6,11 +6,11 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
 ALL_FIELDS = "all"
+DEMO_FOLDER = "flowsql-demo"
 
 
 def _log_format(value: str | None) -> str | None:
@@ -20,20 +20,6 @@ def _log_format(value: str | None) -> str | None:
     from flowsql.tables import fields
 
     return fields.format_string(fields.CATALOGUE)
-
-
-def table_options_text(spec: Any) -> str:
-    """The TABLE OPTIONS that describe a sample set, ready to paste after a flowsql command."""
-    from flowsql.tables import fields
-
-    parts = ["--location", str(spec.location).rstrip("/") or ".", "--layout", spec.layout.value]
-    parts.append("--hourly" if spec.hourly else "--daily")
-    parts += ["--file-format", spec.file_format.value]
-    if tuple(f.name for f in spec.fields) != fields.DEFAULT_FORMAT:
-        parts += ["--log-format", fields.format_string(spec.fields)]
-    parts += ["--accounts", ",".join(spec.accounts), "--regions", ",".join(spec.regions)]
-    parts += ["--start-date", spec.start_date.isoformat()]
-    return shlex.join(parts)
 
 
 @click.command("sample")
@@ -102,13 +88,12 @@ def sample_command(
     echo(f"planted (account {first.account}, {first.region}):")
     for item in sample.incidents.all():
         echo(f"  {item.kind:<20} {item.description}")
-    options = table_options_text(sample.spec)
-    echo("table options:")
-    echo(f"  {options}")
     start = sample.window.start.date().isoformat()
     finish = sample.window.end.date().isoformat()
-    echo("try:")
-    echo(f"  flowsql run rejected_ssh_sources {options} -p start={start} -p end={finish}")
+    # init reads the layout, partitioning, file format, accounts, Regions and log format from the files.
+    echo("next (init finds out what the files are and saves it in .flowsql.yaml):")
+    echo(f"  flowsql init --location {shlex.quote(out)}")
+    echo(f"  flowsql run rejected_ssh_sources -p start={start} -p end={finish}")
 
 
 @click.command("demo")
@@ -116,41 +101,50 @@ def sample_command(
     "--dir",
     "folder",
     type=click.Path(file_okay=False),
-    help="Write the sample logs here and keep them [a temporary folder, removed afterwards].",
+    default=DEMO_FOLDER,
+    show_default=True,
+    help="Write the sample logs and their .flowsql.yaml here, and keep them to explore afterwards.",
 )
 @click.option("--records", type=click.IntRange(1000, 5_000_000), default=20_000, show_default=True)
-def demo_command(folder: str | None, records: int) -> None:
+def demo_command(folder: str, records: int) -> None:
     """Generate sample flow logs and tour the investigations that find what was planted in them.
 
-    Runs locally on DuckDB: no AWS account, no network. With --dir the logs stay, to explore with
-    `flowsql run` afterwards.
+    Runs locally on DuckDB: no AWS account, no network. The logs stay in the folder with a
+    .flowsql.yaml describing them, so every command the tour prints works there as printed.
     """
-    import tempfile
+    from dataclasses import replace
 
+    from flowsql import config as configmod
     from flowsql.sample import demo
     from flowsql.sample.generator import generate
 
     began = time.perf_counter()
     echo = click.echo
-    with tempfile.TemporaryDirectory(prefix="flowsql-demo-") as scratch:
-        target = Path(folder) if folder else Path(scratch)
-        sample = generate(target, records=records, overwrite=True)
-        echo(f"flowsql demo: {sample.summary()}, written in {sample.seconds:.1f}s")
-        echo(f"  to {target}{'' if folder else ' (temporary)'}, in the exact S3 layout and file naming")
-        echo("  planted: SSH brute force, a port scan, a host sweep, exfiltration, a blocked database")
-        echo("  port, MySQL open to the internet, an idle interface and lost records. Let's find them.")
-        start, end = sample.window.start.date(), sample.window.end.date()
-        echo(f"  Every step runs over the whole sample: -p start={start} -p end={end}.")
-        echo("")
-        session = demo.connect(sample)
-        try:
-            for number, step in enumerate(demo.tour(sample, session), start=1):
-                demo.render_step(number, step, echo)
-        finally:
-            session.close()
-        echo(f"done in {time.perf_counter() - began:.1f}s on DuckDB, no AWS account used.")
-        if folder:
-            echo("explore further:")
-            echo("  flowsql list")
-            echo(f"  flowsql run top_talkers {table_options_text(sample.spec)} -p start={start} -p end={end}")
+    target = Path(folder)
+    sample = generate(target, records=records, overwrite=True)
+    settings = configmod.Config(
+        table=replace(sample.spec, location="./").to_dict(), path=target / configmod.DEFAULT_NAME
+    )
+    saved = configmod.save(settings)
+    start, end = sample.window.start.date(), sample.window.end.date()
+    window = f" -p start={start} -p end={end}"
+    echo(f"flowsql demo: {sample.summary()}, written in {sample.seconds:.1f}s")
+    echo(f"  to {target}/, in the exact S3 layout and file naming, with its settings in {saved}")
+    echo("  planted: SSH brute force, a port scan, a host sweep, exfiltration, a blocked database")
+    echo("  port, MySQL open to the internet, an idle interface and lost records. Let's find them.")
+    echo(
+        f"  Every step runs over the whole sample ({start} to {end}); to rerun one: cd {shlex.quote(folder)}"
+    )
+    echo("")
+    session = demo.connect(sample)
+    try:
+        for number, step in enumerate(demo.tour(sample, session), start=1):
+            demo.render_step(number, step, echo, suffix=window)
+    finally:
+        session.close()
+    echo(f"done in {time.perf_counter() - began:.1f}s on DuckDB, no AWS account used.")
+    echo(f"the logs stay in {target}/ (delete it when done); explore further:")
+    echo(f"  cd {shlex.quote(folder)}")
+    echo("  flowsql list")
+    echo(f"  flowsql run top_talkers{window}")
     sys.stdout.flush()

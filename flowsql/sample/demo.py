@@ -189,12 +189,13 @@ def tour(sample: SampleSet, session: Any) -> Iterator[Step]:
     )  # fmt: skip
 
 
-def render_step(number: int, step: Step, echo: Callable[[str], None]) -> None:
-    """Print one step: the question, the finding, and the first rows of its result."""
+def render_step(number: int, step: Step, echo: Callable[[str], None], suffix: str = "") -> None:
+    """Print one step: the question, its command (`suffix` appended), the finding, the first rows."""
     from flowsql import output
 
     echo(f"{number}. {step.question}")
-    echo(f"   flowsql run {step.investigation}" + "".join(f" -p {k}={v}" for k, v in step.params.items()))
+    params = "".join(f" -p {k}={v}" for k, v in step.params.items())
+    echo(f"   flowsql run {step.investigation}{params}{suffix}")
     echo(f"   → {step.finding}")
     columns = step.shown or list(step.rows.columns)
     indexes = [step.rows.columns.index(c) for c in columns]
