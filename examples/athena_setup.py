@@ -17,6 +17,7 @@ import sys
 import flowsql
 from flowsql.investigations.library import load
 from flowsql.tables import ddl
+from flowsql.tables.detect import detect
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,12 +35,20 @@ def main(argv: list[str] | None = None) -> int:
         "location": args.location,
         "accounts": [a for a in args.accounts.split(",") if a],
         "regions": [r for r in args.regions.split(",") if r],
-        "hourly": args.hourly,
+        "hourly": args.hourly or None,
     }
     if args.log_format:
         options["log_format"] = args.log_format
     try:
         on_s3 = args.location.startswith("s3://")
+        if not on_s3 or not (options["accounts"] and options["regions"]):
+            # What `flowsql init` does first: find the layout, accounts, Regions and log format.
+            found = detect({k: v for k, v in options.items() if v})
+            print("0. What the files are:\n")
+            for finding in found.findings:
+                print(f"   {finding.topic + ':':10} {finding.text}")
+            print()
+            options = found.spec.to_dict()
         fl = flowsql.connect(engine="athena" if on_s3 else "duckdb", config="/dev/null", **options)
         spec = fl.spec
 

@@ -419,7 +419,7 @@ def _choose_fields(
     if len(groups) == 1:
         findings.append(Finding("format", f"{describe_format(groups[0].fields)} (from the {where})"))
     else:
-        findings.append(Finding("format", f"the files hold {len(groups)} log formats:", warning=base.is_s3))
+        findings.append(Finding("format", f"{len(groups)} log formats in the files:", warning=True))
         for group in groups:
             findings.append(
                 Finding(
