@@ -140,6 +140,17 @@ def test_s3_init_without_a_result_location_says_what_to_pass(moto, s3_logs: Path
     assert where.startswith(results + "/")
 
 
+def test_run_on_athena_without_a_result_location_is_one_message(moto, s3_logs: Path) -> None:
+    result = flowsql(
+        "run", "top_talkers", "--engine", "athena", "--location", f"s3://{BUCKET}/vpc",
+        "--accounts", "111122223333", "--regions", "us-east-1", cwd=s3_logs,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: Athena needs a place for query results")
+    assert "flowsql init" in result.stderr and "SELECT" not in result.stderr
+    assert athena_queries(moto) == []
+
+
 def test_a_workgroup_that_does_not_exist_is_named(moto, s3_logs: Path) -> None:
     result = flowsql("init", "--location", f"s3://{BUCKET}/vpc", "--workgroup", "nope", cwd=s3_logs)
     assert result.returncode == 2

@@ -103,6 +103,12 @@ class AthenaEngine:
                 max_delay=THROTTLE_MAX_DELAY,
             ),
         }
+        if not (self.settings.output_location or self.settings.workgroup or _pyathena_env()):
+            raise ConfigError(
+                "Athena needs a place for query results: no output location or workgroup is set",
+                hint="run `flowsql init` (it reads the workgroup and saves where results go), or pass "
+                "--output-location s3://BUCKET/PREFIX/ or --workgroup NAME",
+            )
         if self.settings.output_location:
             kwargs["s3_staging_dir"] = self.settings.output_location
         if self.settings.workgroup:
@@ -264,6 +270,13 @@ class AthenaEngine:
         if not records or len(records[0]) != len(types):
             return None
         return convert_rows(records[1:], types)
+
+
+def _pyathena_env() -> bool:
+    """PyAthena's own variables for the result location and workgroup, which it reads when unset."""
+    import os
+
+    return bool(os.environ.get("AWS_ATHENA_S3_STAGING_DIR") or os.environ.get("AWS_ATHENA_WORK_GROUP"))
 
 
 def _pyathena_connect(**kwargs: Any) -> Any:
