@@ -103,8 +103,11 @@ def init(
     click.echo(f"saved settings to {path}")
     click.echo("next:")
     click.echo("  flowsql list                      # the investigations these fields support")
-    window = _window(found.first_day, found.last_day)
-    click.echo(f"  flowsql run top_talkers{window}")
+    if spec.is_s3:
+        click.echo("  flowsql run top_talkers --estimate  # what the last 24 hours would scan, in $")
+        click.echo("  flowsql run top_talkers")
+    else:
+        click.echo(f"  flowsql run top_talkers{_window(found.first_day, found.last_day)}")
 
 
 def _detected(ctx: Context, table_opts: dict[str, Any], settings: Any) -> Any:
