@@ -59,7 +59,7 @@ def init(
     different definition is refused, with the differences, unless --replace.
     """
     from flowsql import config as configmod
-    from flowsql.tables.detect import Finding
+    from flowsql.tables.findings import Finding
 
     settings = ctx.athena(table_opts)
     found = _detected(ctx, table_opts, settings)

@@ -15,7 +15,7 @@ from typing import Any
 
 from flowsql.config import AthenaSettings
 from flowsql.errors import ConfigError
-from flowsql.tables.detect import Finding
+from flowsql.tables.findings import Finding
 
 DEFAULT_WORKGROUP = "primary"
 STAGING_ENV = "AWS_ATHENA_S3_STAGING_DIR"

@@ -25,38 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from flowsql.config import AthenaSettings
-from flowsql.errors import LocationError, LogFormatError
-from flowsql.tables import fields as flowfields
+from flowsql.errors import LocationError
 from flowsql.tables.discovery import _Lister
-from flowsql.tables.fields import Field
+from flowsql.tables.findings import Finding
+from flowsql.tables.formats_found import FormatGroup, SeenFile, choose_fields, parquet_formats, text_formats
 from flowsql.tables.spec import ACCOUNT, DATE, REGION, FileFormat, Layout, TableSpec
 
 _SUFFIXES = {".log.gz": FileFormat.TEXT, ".log.parquet": FileFormat.PARQUET}
-_FLOW_LOG_ID = re.compile(r"_vpcflowlogs_[^_/]+_(fl-[0-9a-z]+)_")
 _TOP_ACCOUNT = {
     Layout.AWS: re.compile(r"^\d{12}$"),
     Layout.HIVE: re.compile(r"^aws-account-id=\d{12}$"),
 }
 _SERVICE = {Layout.AWS: "vpcflowlogs", Layout.HIVE: "aws-service=vpcflowlogs"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing found about the files; `warning` when it needs the user's attention."""
-
-    topic: str
-    text: str
-    warning: bool = False
-
-
-@dataclass(frozen=True)
-class FormatGroup:
-    """Files that share one field list (a header line, or a Parquet schema)."""
-
-    fields: tuple[Field, ...]
-    files: int
-    flow_logs: tuple[str, ...]
-    example: str
 
 
 @dataclass
@@ -72,22 +52,13 @@ class Detection:
 
 
 @dataclass
-class _Seen:
-    """A flow-log file: its path relative to the location, where to read it, its time order."""
-
-    rel: str
-    path: str
-    mtime: float
-
-
-@dataclass
 class _Kind:
     """The files of one (layout, hourly, file format): how many, and what their paths say."""
 
     layout: Layout
     hourly: bool
     file_format: FileFormat
-    files: list[_Seen] = field(default_factory=list)
+    files: list[SeenFile] = field(default_factory=list)
     accounts: set[str] = field(default_factory=set)
     regions: set[str] = field(default_factory=set)
     days: set[str] = field(default_factory=set)
@@ -134,14 +105,14 @@ def detect(given: dict[str, Any], settings: AthenaSettings | None = None) -> Det
     findings.append(Finding("accounts", _list_sentence("accounts", accounts, kind.accounts, given)))
     findings.append(Finding("Regions", _list_sentence("regions", regions, kind.regions, given)))
     if kind.file_format is FileFormat.TEXT:
-        groups, bad = _text_formats(kind, lister, every=not base.is_s3)
+        groups, bad = text_formats(kind.files, lister, every=not base.is_s3)
     else:
-        groups, bad = _parquet_formats(kind, lister)
+        groups, bad = parquet_formats(kind.files, lister)
     for path, reason in sorted(bad.items())[:5]:
         findings.append(Finding("unreadable", f"cannot read {path}: {reason}", warning=True))
     if len(bad) > 5:
         findings.append(Finding("unreadable", f"… and {len(bad) - 5} more unreadable file(s)", warning=True))
-    spec_fields, format_findings = _choose_fields(base, kind, groups, given)
+    spec_fields, format_findings = choose_fields(base, kind.file_format, groups, given)
     findings += format_findings
     spec = replace(
         base,
@@ -164,7 +135,7 @@ _PASS_THROUGH = ("database", "table", "partitioning", "start_date")
 # --- walking ------------------------------------------------------------------------------------
 
 
-def _walk_local(base: TableSpec) -> list[_Seen]:
+def _walk_local(base: TableSpec) -> list[SeenFile]:
     root = Path(base.location)
     if not root.exists():
         raise LocationError(f"{base.location} does not exist", hint="give the folder that holds AWSLogs/")
@@ -178,11 +149,11 @@ def _walk_local(base: TableSpec) -> list[_Seen]:
                 continue
             path = os.path.join(folder, name)
             rel = Path(path).relative_to(root).as_posix()
-            seen.append(_Seen(rel, path, os.stat(path).st_mtime))
+            seen.append(SeenFile(rel, path, os.stat(path).st_mtime))
     return seen
 
 
-def _walk_s3(lister: _Lister) -> list[_Seen]:
+def _walk_s3(lister: _Lister) -> list[SeenFile]:
     """The files of the newest date folder of each account and Region, by delimiter listings."""
     seen = []
     for account in lister.children("AWSLogs/"):
@@ -196,14 +167,14 @@ def _walk_s3(lister: _Lister) -> list[_Seen]:
                 rel += max(subdirs) + "/"
             for name, mtime, path in lister.files(rel):
                 if name.endswith(tuple(_SUFFIXES)) and not name.startswith((".", "_")):
-                    seen.append(_Seen(rel + name, path, mtime))
+                    seen.append(SeenFile(rel + name, path, mtime))
     return seen
 
 
 # --- classifying --------------------------------------------------------------------------------
 
 
-def _classify(base: TableSpec, seen: list[_Seen]) -> list[_Kind]:
+def _classify(base: TableSpec, seen: list[SeenFile]) -> list[_Kind]:
     """The files grouped by the layout and partitioning their paths match, and their suffix."""
     patterns = []
     for layout in Layout:
@@ -279,7 +250,7 @@ def _list_sentence(key: str, chosen: tuple[str, ...], found: set[str], given: di
     return ", ".join(chosen) + tail
 
 
-def _nothing_found(base: TableSpec, given: dict[str, Any], seen: list[_Seen]) -> Detection:
+def _nothing_found(base: TableSpec, given: dict[str, Any], seen: list[SeenFile]) -> Detection:
     """No flow-log file where the layouts put them: an error, except on S3 with everything given."""
     where = base.table_location
     if seen:
@@ -310,155 +281,3 @@ def _nothing_found(base: TableSpec, given: dict[str, Any], seen: list[_Seen]) ->
         f"found no flow-log files under {where}: it holds no flow logs yet, or they sit under another prefix",
         hint=hint,
     )
-
-
-# --- formats ------------------------------------------------------------------------------------
-
-
-def _flow_log(path: str) -> str:
-    match = _FLOW_LOG_ID.search(path)
-    return match.group(1) if match else "?"
-
-
-def _text_formats(kind: _Kind, lister: _Lister, *, every: bool) -> tuple[list[FormatGroup], dict[str, str]]:
-    """Files grouped by header line: every file (local), or the newest of each flow log (S3)."""
-    files = kind.files
-    if not every:
-        newest: dict[str, _Seen] = {}
-        for item in files:
-            key = _flow_log(item.rel)
-            if key not in newest or (item.rel, item.mtime) > (newest[key].rel, newest[key].mtime):
-                newest[key] = item
-        files = list(newest.values())
-    by_header: dict[tuple[Field, ...], list[_Seen]] = {}
-    bad: dict[str, str] = {}
-    for item in files:
-        try:
-            raw = lister.head(item.path)
-        except LocationError as exc:
-            bad[item.path] = exc.message.split(": ", 1)[-1]
-            continue
-        line = raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-        try:
-            found = flowfields.parse_header(line, source="header line")
-        except LogFormatError:
-            bad[item.path] = "the first line is not a flow-log header"
-            continue
-        by_header.setdefault(found, []).append(item)
-    return _groups(by_header), bad
-
-
-def _parquet_formats(kind: _Kind, lister: _Lister) -> tuple[list[FormatGroup], dict[str, str]]:
-    """Local Parquet files grouped by their column lists, read from the footers. On S3 the columns
-    are not read (Parquet tables match columns by name): the given or default format stands."""
-    if lister.s3 is not None:
-        return [], {}
-    import duckdb
-
-    by_schema: dict[tuple[Field, ...], list[_Seen]] = {}
-    bad: dict[str, str] = {}
-    con = duckdb.connect(":memory:")
-    try:
-        for item in kind.files:
-            try:
-                names = [
-                    row[0]
-                    for row in con.execute(
-                        "SELECT name FROM parquet_schema(?) WHERE type IS NOT NULL", [item.path]
-                    ).fetchall()
-                ]
-                columns = tuple(_parquet_field(n) for n in names)
-                flowfields.parse_header(" ".join(f.name for f in columns))
-            except (duckdb.Error, LogFormatError) as exc:
-                bad[item.path] = str(exc).splitlines()[0]
-                continue
-            by_schema.setdefault(columns, []).append(item)
-    finally:
-        con.close()
-    return _groups(by_schema), bad
-
-
-def _parquet_field(column: str) -> Field:
-    known = flowfields.BY_COLUMN.get(column.replace("-", "_"))
-    return known if known is not None else flowfields.lookup(column.replace("_", "-"))
-
-
-def _groups(by_fields: dict[tuple[Field, ...], list[_Seen]]) -> list[FormatGroup]:
-    groups = [
-        FormatGroup(
-            fields,
-            len(items),
-            tuple(sorted({_flow_log(i.rel) for i in items})),
-            max(items, key=lambda i: (i.rel, i.mtime)).path,
-        )
-        for fields, items in by_fields.items()
-    ]
-    return sorted(groups, key=lambda g: -g.files)
-
-
-def describe_format(fields: tuple[Field, ...]) -> str:
-    """'version 5, 29 fields' or 'the 14 default (version 2) fields'."""
-    if tuple(f.name for f in fields) == flowfields.DEFAULT_FORMAT:
-        return "the 14 default (version 2) fields"
-    unknown = [f.name for f in fields if not f.known]
-    tail = f", {len(unknown)} unknown to flowsql ({', '.join(unknown)})" if unknown else ""
-    return f"version {flowfields.record_version(fields)}, {len(fields)} fields{tail}"
-
-
-def _choose_fields(
-    base: TableSpec, kind: _Kind, groups: list[FormatGroup], given: dict[str, Any]
-) -> tuple[tuple[Field, ...], list[Finding]]:
-    """The table's fields: the files' format, checked against a given --log-format."""
-    declared = flowfields.parse_log_format(given["log_format"]) if given.get("log_format") else None
-    where = "header lines" if kind.file_format is FileFormat.TEXT else "Parquet footers"
-    if not groups:
-        fields = declared or tuple(flowfields.BY_NAME[n] for n in flowfields.DEFAULT_FORMAT)
-        why = "as given" if declared else "the default; pass --log-format if your flow log has others"
-        return fields, [Finding("format", f"{describe_format(fields)} ({why})")]
-    findings: list[Finding] = []
-    if len(groups) == 1:
-        findings.append(Finding("format", f"{describe_format(groups[0].fields)} (from the {where})"))
-    else:
-        findings.append(Finding("format", f"{len(groups)} log formats in the files:", warning=True))
-        for group in groups:
-            findings.append(
-                Finding(
-                    "format",
-                    f"  {group.files:,} file(s) of {', '.join(group.flow_logs)}: "
-                    f"{describe_format(group.fields)}, e.g. {group.example}",
-                )
-            )
-    if declared is not None:
-        names = [f.name for f in declared]
-        if not any([f.name for f in g.fields] == names for g in groups):
-            group = groups[0]
-            what = "header line" if kind.file_format is FileFormat.TEXT else "columns"
-            raise LogFormatError(
-                f"the log format does not match the files: {group.example} has the {what}\n"
-                f"    {' '.join(f.name for f in group.fields)}\n  but --log-format declares\n"
-                f"    {' '.join(names)}",
-                hint="text tables are positional: drop --log-format to take the files' own, or fix it",
-            )
-        if len(groups) > 1:
-            findings.append(Finding("format", "the table declares the format given (--log-format)"))
-        return declared, findings
-    if len(groups) == 1:
-        return groups[0].fields, findings
-    if base.is_s3 and kind.file_format is FileFormat.TEXT:
-        raise LogFormatError(
-            f"the text files under {base.table_location} hold {len(groups)} log formats "
-            f"({'; '.join(f'{describe_format(g.fields)} in {g.example}' for g in groups)}): "
-            "an Athena text table is positional and can declare only one",
-            hint="give each flow log its own table and --location prefix, or pass --log-format for one",
-        )
-    merged = list(groups[0].fields)
-    for group in groups[1:]:
-        merged += [f for f in group.fields if f not in merged]
-    findings.append(
-        Finding(
-            "format",
-            f"the table declares every field of either ({len(merged)} fields); DuckDB reads each file "
-            "by its own header, so a field a file lacks reads as NULL",
-        )
-    )
-    return tuple(merged), findings
