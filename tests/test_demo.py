@@ -79,7 +79,7 @@ def test_demo_keeps_its_logs_in_a_given_folder_and_can_run_again(tmp_path: Path)
     assert files
     yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
     assert any(yesterday.strftime("%Y/%m/%d") in str(p) for p in files)
-    assert "flowsql run top_talkers -p start=" in proc.stdout
+    assert "flowsql run top_talkers --start " in proc.stdout
     again, _ = _demo("--dir", str(folder), "--records", "5000", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert sorted(folder.rglob("*.log.gz")) == files

@@ -93,7 +93,7 @@ def sample_command(
     # init reads the layout, partitioning, file format, accounts, Regions and log format from the files.
     echo("next (init finds out what the files are and saves it in .flowsql.yaml):")
     echo(f"  flowsql init --location {shlex.quote(out)}")
-    echo(f"  flowsql run rejected_ssh_sources -p start={start} -p end={finish}")
+    echo(f"  flowsql run rejected_ssh_sources --start {start} --end {finish}")
 
 
 @click.command("demo")
@@ -127,7 +127,7 @@ def demo_command(folder: str, records: int) -> None:
     )
     saved = configmod.save(settings)
     start, end = sample.window.start.date(), sample.window.end.date()
-    window = f" -p start={start} -p end={end}"
+    window = f" --start {start} --end {end}"
     echo(f"flowsql demo: {sample.summary()}, written in {sample.seconds:.1f}s")
     echo(f"  to {target}/, in the exact S3 layout and file naming, with its settings in {saved}")
     echo("  planted: SSH brute force, a port scan, a host sweep, exfiltration, a blocked database")

@@ -146,14 +146,14 @@ def _echo_findings(findings: list[Any]) -> None:
 
 
 def _window(first: date | None, last: date | None) -> str:
-    """` -p start=… -p end=…` over the days the files hold (at most the last 31), or nothing."""
+    """` --start … --end …` over the days the files hold (at most the last 31), or nothing."""
     from datetime import timedelta
 
     if first is None or last is None:
         return ""
     end = last + timedelta(days=1)
     start = max(first, end - timedelta(days=31))
-    return f" -p start={start.isoformat()} -p end={end.isoformat()}"
+    return f" --start {start.isoformat()} --end {end.isoformat()}"
 
 
 def _init_via_athena(spec: Any, settings: Any, *, replace: bool, dry_run: bool) -> list[str]:
