@@ -102,9 +102,9 @@ def init(
     path = configmod.save(cfg)
     click.echo(f"saved settings to {path}")
     click.echo("next:")
-    click.echo("  flowsql list                      # the investigations these fields support")
+    click.echo(f"  {'flowsql list':<36}# the investigations these fields support")
     if spec.is_s3:
-        click.echo("  flowsql run top_talkers --estimate  # what the last 24 hours would scan, in $")
+        click.echo(f"  {'flowsql run top_talkers --estimate':<36}# what the last 24 hours would scan, in $")
         click.echo("  flowsql run top_talkers")
     else:
         click.echo(f"  flowsql run top_talkers{_window(found.first_day, found.last_day)}")
