@@ -20,6 +20,8 @@ pytest.importorskip("flowsql.engines.duckdb.engine")
 
 def _demo(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWSQL_")}
+    # The test session's own cache folder (conftest), never the shared ~/.cache/flowsql.
+    env["FLOWSQL_CACHE_DIR"] = os.environ.get("FLOWSQL_CACHE_DIR", "")
     # Any AWS call would go here and fail: the demo must not need one.
     env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
     began = time.perf_counter()
