@@ -190,7 +190,7 @@ def test_every_field_gets_a_realistic_value(full: SampleSet) -> None:
     records = full.records
     ok = [r for r in records if r["log_status"] == "OK"]
     assert {r["version"] for r in records} == {8}
-    for column in flowfields.BY_COLUMN:
+    for column in (f.column for f in flowfields.CATALOGUE):  # the VPC fields (TGW ones: transit.py)
         assert any(r[column] is not None for r in records), f"{column} is never set"
     for r in ok:
         family = "IPv6" if ":" in r["srcaddr"] else "IPv4"

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from flowsql.cli.flowlog import apply_flow_logs, flow_log_option
 from flowsql.cli.options import Context, pass_context, table_options
 from flowsql.errors import ConfigError
 
@@ -46,9 +47,16 @@ def _projection(ctx: Context, table_opts: dict[str, Any]) -> bool:
 )
 @click.option("--dry-run", is_flag=True, help="Print what would be done; change nothing.")
 @click.option("--replace", is_flag=True, help="Overwrite a table of that name with another definition.")
+@flow_log_option
 @pass_context
 def init(
-    ctx: Context, table_opts: dict[str, Any], engine: str | None, via: str, dry_run: bool, replace: bool
+    ctx: Context,
+    table_opts: dict[str, Any],
+    engine: str | None,
+    via: str,
+    dry_run: bool,
+    replace: bool,
+    flow_logs: tuple[str, ...] = (),
 ) -> None:
     """Look at the flow-log files, create their table, and save the settings in the project config.
 
@@ -61,6 +69,7 @@ def init(
     from flowsql import config as configmod
     from flowsql.tables.findings import Finding
 
+    table_opts = apply_flow_logs(ctx, table_opts, flow_logs)
     settings = ctx.athena(table_opts)
     found = _detected(ctx, table_opts, settings)
     spec = found.spec

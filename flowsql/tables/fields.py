@@ -80,11 +80,48 @@ CATALOGUE: tuple[Field, ...] = (
     _f("reject-reason", 8, "string", "why traffic was rejected (BPA: VPC Block Public Access)"),
 )
 
-BY_NAME: dict[str, Field] = {f.name: f for f in CATALOGUE}
-BY_COLUMN: dict[str, Field] = {f.column: f for f in CATALOGUE}
+# Transit gateway flow logs (version 6): the fields only they write. They share the others with VPC
+# flow logs (version, account-id, srcaddr … log-status, type, tcp-flags, region, flow-direction,
+# pkt-*-aws-service) and write no action, interface-id or vpc-id. AWS documents the Parquet types;
+# in text every value is a string, typed here like the VPC fields (counters bigint).
+TRANSIT_GATEWAY: tuple[Field, ...] = (
+    _f("resource-type", 6, "string", "the resource the flow log subscribes to: TransitGateway"),
+    _f("tgw-id", 6, "string", "transit gateway whose traffic is recorded"),
+    _f("tgw-attachment-id", 6, "string", "attachment on which the traffic is recorded"),
+    _f("tgw-src-vpc-account-id", 6, "string", "account of the source VPC"),
+    _f("tgw-dst-vpc-account-id", 6, "string", "account of the destination VPC"),
+    _f("tgw-src-vpc-id", 6, "string", "source VPC"),
+    _f("tgw-dst-vpc-id", 6, "string", "destination VPC"),
+    _f("tgw-src-subnet-id", 6, "string", "subnet of the source traffic"),
+    _f("tgw-dst-subnet-id", 6, "string", "subnet of the destination traffic"),
+    _f("tgw-src-eni", 6, "string", "source attachment ENI of the flow"),
+    _f("tgw-dst-eni", 6, "string", "destination attachment ENI of the flow"),
+    _f("tgw-src-az-id", 6, "string", "Availability Zone ID of the source ('-' from a sublocation)"),
+    _f("tgw-dst-az-id", 6, "string", "Availability Zone ID of the destination"),
+    _f("tgw-pair-attachment-id", 6, "string", "the other attachment of the flow (egress or ingress)"),
+    _f("packets-lost-no-route", 6, "bigint", "packets dropped: no route to the destination"),
+    _f("packets-lost-blackhole", 6, "bigint", "packets dropped by a blackhole route"),
+    _f("packets-lost-mtu-exceeded", 6, "bigint", "packets dropped: larger than the MTU"),
+    _f("packets-lost-ttl-expired", 6, "bigint", "packets dropped: time-to-live expired"),
+)
+
+BY_NAME: dict[str, Field] = {f.name: f for f in (*CATALOGUE, *TRANSIT_GATEWAY)}
+BY_COLUMN: dict[str, Field] = {f.column: f for f in (*CATALOGUE, *TRANSIT_GATEWAY)}
 
 DEFAULT_FORMAT: tuple[str, ...] = tuple(f.name for f in CATALOGUE if f.version == 2)
-ALL_FIELDS: tuple[str, ...] = tuple(f.name for f in CATALOGUE)
+# Every field flowsql knows: the VPC fields (versions 2-8), then the transit gateway ones.
+ALL_FIELDS: tuple[str, ...] = tuple(f.name for f in (*CATALOGUE, *TRANSIT_GATEWAY))
+
+# A transit gateway flow log's default format: every version 2-6 field it can write, in AWS's order.
+TGW_DEFAULT_FORMAT: tuple[str, ...] = (
+    "version", "resource-type", "account-id", "tgw-id", "tgw-attachment-id",
+    "tgw-src-vpc-account-id", "tgw-dst-vpc-account-id", "tgw-src-vpc-id", "tgw-dst-vpc-id",
+    "tgw-src-subnet-id", "tgw-dst-subnet-id", "tgw-src-eni", "tgw-dst-eni", "tgw-src-az-id",
+    "tgw-dst-az-id", "tgw-pair-attachment-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol",
+    "packets", "bytes", "start", "end", "log-status", "type", "packets-lost-no-route",
+    "packets-lost-blackhole", "packets-lost-mtu-exceeded", "packets-lost-ttl-expired", "tcp-flags",
+    "region", "flow-direction", "pkt-src-aws-service", "pkt-dst-aws-service",
+)  # fmt: skip
 
 # Words Athena's query engine (Trino) rejects as bare identifiers, limited to the ones a
 # flow-log column or partition column could plausibly be named.
