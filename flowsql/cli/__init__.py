@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from flowsql.cli import compliance, cost, queries, run, sample, sql, tables
+from flowsql.cli import compliance, cost, doctor, queries, run, sample, sql, tables
 from flowsql.cli.app import cli
 from flowsql.errors import FlowsqlError
 
@@ -20,6 +20,7 @@ COMMANDS: tuple[click.Command, ...] = (
     tables.init,
     tables.partitions,
     tables.describe,
+    doctor.doctor,
     queries.list_command,
     queries.show,
     queries.render,

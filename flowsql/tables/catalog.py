@@ -229,6 +229,17 @@ class GlueCatalog:
             )
         return report
 
+    def partitions(self, database: str, name: str) -> list[dict[str, Any]]:
+        """Every classic partition of a table (values and storage descriptor)."""
+
+        def read() -> list[dict[str, Any]]:
+            pages = self.client.get_paginator("get_partitions").paginate(
+                DatabaseName=database, TableName=name
+            )
+            return [p for page in pages for p in page.get("Partitions", [])]
+
+        return list(self._call(f"reading the partitions of {database}.{name}", read))
+
     def add_partitions(self, spec: TableSpec, first: Any, last: Any, *, dry_run: bool = False) -> int:
         """Create classic partitions for a date range, 100 per BatchCreatePartition call.
         Partitions that exist already stay as they are."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ _KEYS = {
         r"aws-region=(?P<region>[a-z0-9-]+)/" + _HIVE_DATE + r"(?P<name>[^/]+)$"
     ),
 }
+
+_STAMP = re.compile(r"_(\d{8}T\d{4})Z_")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,18 @@ class LogObject:
         if self.rel.endswith(".log.gz"):
             return FileFormat.TEXT
         return None
+
+    @property
+    def stamp(self) -> float | None:
+        """The 5-minute window in the file name (…_20240501T0005Z_…), Unix seconds; None if absent."""
+        m = _STAMP.search(self.rel.rsplit("/", 1)[-1])
+        if m is None:
+            return None
+        try:
+            moment = datetime.strptime(m.group(1), "%Y%m%dT%H%M").replace(tzinfo=timezone.utc)
+        except ValueError:
+            return None
+        return moment.timestamp()
 
     @property
     def is_flow_log(self) -> bool:
@@ -103,7 +117,7 @@ def list_objects(
                 continue
             stat = path.stat()
             rel = path.relative_to(location).as_posix()
-            out.append(classify(rel, str(path), stat.st_mtime, stat.st_size))
+            out.append(classify(rel, location + rel, stat.st_mtime, stat.st_size))
             if len(out) >= limit:
                 return Listing(out, True)
         return Listing(out, False)
