@@ -22,6 +22,10 @@ def _log_format(value: str | None) -> str | None:
     return fields.format_string(fields.CATALOGUE)
 
 
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
 @click.command("sample")
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--days", type=click.IntRange(1, 366), default=2, show_default=True, help="Days of logs.")
@@ -44,6 +48,12 @@ def _log_format(value: str | None) -> str | None:
     help="5-minute windows a day that hold files [one file per ~1,000 records, 24-288].",
 )
 @click.option("--force", is_flag=True, help="Replace a sample set written earlier in OUT.")
+@click.option(
+    "--transit-gateway",
+    is_flag=True,
+    help="Write transit gateway flow logs (version 6 default format): a blackhole route, an MTU "
+    "problem, one attachment carrying most bytes.",
+)
 def sample_command(
     out: str,
     days: int,
@@ -58,6 +68,7 @@ def sample_command(
     seed: int,
     files_per_day: int | None,
     force: bool,
+    transit_gateway: bool = False,
 ) -> None:
     """Write realistic VPC flow logs with planted incidents into OUT.
 
@@ -65,6 +76,15 @@ def sample_command(
     keyed by the records' end times. Planted: SSH brute force, a port scan, a host sweep,
     exfiltration, a blocked database port, public exposure, NODATA and SKIPDATA, and more.
     """
+    if transit_gateway:
+        from flowsql.cli.sample_transit import write_transit
+
+        write_transit(out, {
+            "days": days, "end": end, "layout": layout, "hourly": hourly, "file_format": file_format,
+            "log_format": log_format, "records": records, "seed": seed, "overwrite": force,
+            "accounts": _split(accounts), "regions": _split(regions), "files_per_day": files_per_day or 24,
+        })  # fmt: skip
+        return
     from flowsql.sample.generator import generate
 
     sample = generate(
