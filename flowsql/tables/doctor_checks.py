@@ -16,7 +16,7 @@ from flowsql.tables import fields as flowfields
 from flowsql.tables import objects as objectsmod
 from flowsql.tables.doctor import Finding, Subject
 from flowsql.tables.objects import LogObject
-from flowsql.tables.spec import FileFormat, Layout
+from flowsql.tables.spec import FileFormat, Layout, TableSpec
 
 UTC = timezone.utc
 LAG_SECONDS = 3600
@@ -30,7 +30,7 @@ class Probe:
     now: float
 
     @property
-    def spec(self):  # type: ignore[no-untyped-def]
+    def spec(self) -> TableSpec:
         return self.subject.spec
 
     @cached_property
