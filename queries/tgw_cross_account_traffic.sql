@@ -4,7 +4,8 @@
 --   Bytes, packets and flows between VPCs of different accounts through a transit gateway, per
 --   source and destination account, counted once per flow at the attachment where it entered
 --   (flow_direction ingress). Traffic from or to a VPN or Direct Connect attachment has no VPC
---   account and is left out. Needs a transit gateway flow log (version 6 fields).
+--   account ('-' in text, NULL in Parquet) and is left out, and so is traffic that found no way
+--   out (see tgw_drops). Needs a transit gateway flow log (version 6 fields).
 -- category: security
 -- fields: [tgw_src_vpc_account_id, tgw_dst_vpc_account_id, tgw_attachment_id, tgw_pair_attachment_id, flow_direction, packets, bytes, start, log_status]
 -- params:
@@ -21,7 +22,10 @@ FROM {{ table }}
 WHERE {{ in_window() }}
   AND log_status = 'OK'
   AND flow_direction = 'ingress'
+  AND tgw_src_vpc_account_id <> '-'
+  AND tgw_dst_vpc_account_id <> '-'
   AND tgw_src_vpc_account_id <> tgw_dst_vpc_account_id
+  AND tgw_pair_attachment_id <> '-'
 GROUP BY tgw_src_vpc_account_id, tgw_dst_vpc_account_id
 ORDER BY bytes DESC, flows DESC, src_account, dst_account
 LIMIT {{ limit }}

@@ -3,8 +3,8 @@
 -- description: |
 --   Traffic through a transit gateway from the attachment where it entered to the one it left by,
 --   largest first: the records at the entering attachment (flow_direction ingress), so each flow
---   counts once. Traffic that found no way out (see tgw_drops) is left out. Needs a transit
---   gateway flow log (version 6 fields).
+--   counts once. Traffic that found no way out (pair '-', or NULL in Parquet; see tgw_drops) is
+--   left out. Needs a transit gateway flow log (version 6 fields).
 -- category: cost/usage
 -- fields: [tgw_attachment_id, tgw_pair_attachment_id, flow_direction, packets, bytes, start, log_status]
 -- params:
@@ -20,7 +20,7 @@ FROM {{ table }}
 WHERE {{ in_window() }}
   AND log_status = 'OK'
   AND flow_direction = 'ingress'
-  AND tgw_pair_attachment_id IS NOT NULL
+  AND tgw_pair_attachment_id <> '-'
 GROUP BY tgw_attachment_id, tgw_pair_attachment_id
 ORDER BY bytes DESC, packets DESC, from_attachment, to_attachment
 LIMIT {{ limit }}

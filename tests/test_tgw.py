@@ -124,7 +124,7 @@ def test_the_planted_incidents_are_what_the_investigations_find(samples: dict[st
     assert per_attachment[inc.top_attachment] > 2 * runner_up
     # blackholed traffic never leaves: no egress record pairs with it
     blackholed = [r for r in records if (r["packets_lost_blackhole"] or 0) > 0]
-    assert blackholed and all(r["tgw_pair_attachment_id"] is None for r in blackholed)
+    assert blackholed and all(r["tgw_pair_attachment_id"] == "-" for r in blackholed)
 
 
 def test_records_and_files_look_like_aws(samples: dict[str, Any]) -> None:
@@ -133,8 +133,8 @@ def test_records_and_files_look_like_aws(samples: dict[str, Any]) -> None:
         "TransitGateway"
     }
     assert {r["flow_direction"] for r in records} == {"ingress", "egress"}
-    vpn = [r for r in records if r["tgw_src_vpc_id"] is None]
-    assert vpn and all(r["tgw_src_vpc_account_id"] is None for r in vpn)
+    vpn = [r for r in records if r["tgw_src_vpc_id"] == "-"]
+    assert vpn and all(r["tgw_src_vpc_account_id"] == "-" for r in vpn)
     first = sample.files[0]
     assert first.parent.as_posix().endswith("AWSLogs/111122223333/vpcflowlogs/us-east-1/2024/05/01")
     assert first.name.startswith("111122223333_vpcflowlogs_us-east-1_fl-") and first.name.endswith(".log.gz")
