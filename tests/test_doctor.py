@@ -75,6 +75,12 @@ def only(report: dict[str, Any], code: str) -> dict[str, Any]:
     return found[0]
 
 
+@pytest.fixture(autouse=True)
+def _results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where Athena writes results (init asks for one on S3; tests/test_first_contact.py checks that)."""
+    monkeypatch.setenv("AWS_ATHENA_S3_STAGING_DIR", f"s3://{BUCKET}/athena-results/")
+
+
 DAYS = ("2024-05-01", "2024-05-02", "2024-05-03")
 LOCAL_OPTS = ("--accounts", A1, "--regions", "us-east-1", "--start-date", "2024-05-01")
 

@@ -28,6 +28,12 @@ def put_text(s3: Any, key: str, log_format: str) -> None:
     s3.put_object(Bucket=BUCKET, Key=key, Body=body)
 
 
+@pytest.fixture(autouse=True)
+def _results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where Athena writes results (init asks for one on S3; tests/test_first_contact.py checks that)."""
+    monkeypatch.setenv("AWS_ATHENA_S3_STAGING_DIR", f"s3://{BUCKET}/athena-results/")
+
+
 HIVE_HOURLY = (
     "AWSLogs/aws-account-id={a}/aws-service=vpcflowlogs/aws-region={r}/year=2024/month=05/day=0{d}/hour=0{h}/"
     "{a}_vpcflowlogs_{r}_fl-1_2024050{d}T0{h}05Z_abc.log.gz"
