@@ -182,29 +182,36 @@ def describe_fields(missing: Sequence[Field]) -> str:
 def environment() -> Any:
     from flowsql.investigations import templates
 
-    # The one environment, with block tags leaving their lines in place so positions match the file.
-    env = templates.environment().overlay(trim_blocks=False, lstrip_blocks=False)
-    env.filters = {**env.filters, "safe": _refuse_safe}
-    return env
-
-
-REFUSED_FILTERS = ("safe", "join")
-
-
-def _refuse_safe(*_args: Any, **_kwargs: Any) -> str:
-    # `|safe` would let a parameter value through as SQL text.
-    from flowsql.investigations.macros import MacroError
-
-    raise MacroError("the safe filter is not available in investigations: values are always literals")
+    # The one (sandboxed) environment, with block tags leaving their lines in place so positions
+    # match the file.
+    return templates.environment().overlay(trim_blocks=False, lstrip_blocks=False)
 
 
 def template_source(template: str, header_lines: int) -> str:
     return "\n" * header_lines + template
 
 
+def parse_template(template: str, header_lines: int, filename: str) -> Any:
+    """The template's tree, checked for constructs that could put a value into SQL as text."""
+    import jinja2
+
+    from flowsql.investigations import macros, sandbox
+
+    try:
+        ast = environment().parse(template_source(template, header_lines), filename=filename)
+    except jinja2.TemplateSyntaxError as exc:
+        message = f"template syntax: {exc.message}"
+        raise QueryDefinitionError(message, path=filename, line=exc.lineno) from None
+    try:
+        sandbox.check(ast, macros.HELPER_NAMES - {"table"})
+    except sandbox.TemplateRefused as exc:
+        raise QueryDefinitionError(str(exc), path=filename, line=exc.line) from None
+    return ast
+
+
 def compile_template(template: str, header_lines: int, filename: str) -> Any:
     env = environment()
-    code = env.compile(template_source(template, header_lines), name=None, filename=filename)
+    code = env.compile(parse_template(template, header_lines, filename), name=None, filename=filename)
     return env.template_class.from_code(env, code, env.make_globals(None))
 
 
@@ -221,6 +228,11 @@ def template_line(exc: BaseException, filename: str) -> int | None:
 def template_message(exc: BaseException) -> str:
     import jinja2
 
+    from flowsql.investigations import sandbox
+
+    refused = sandbox.refused_message(exc)
+    if refused is not None:
+        return refused
     if isinstance(exc, jinja2.UndefinedError):
         return f"template uses an undefined name: {exc}"
     return str(exc) or type(exc).__name__

@@ -41,10 +41,9 @@ from flowsql.investigations.investigation import (
     _STEM,
     CATEGORIES,
     HEADER_KEYS,
-    REFUSED_FILTERS,
     Investigation,
     environment,
-    template_source,
+    parse_template,
 )
 from flowsql.investigations.params import Param
 from flowsql.tables.fields import column_name
@@ -189,24 +188,13 @@ def _name_list(value: Any, key: str, fail: Any, *, pattern: re.Pattern[str]) -> 
 
 def _check_template(inv: Investigation, header: str, fail: Any) -> None:
     """Declared parameters and the names the template uses must agree."""
-    import jinja2
     from jinja2 import meta, nodes
 
     from flowsql.investigations import macros
 
     env = environment()
-    try:
-        ast = env.parse(template_source(inv.template, inv.header_lines))
-    except jinja2.TemplateSyntaxError as exc:
-        raise fail(f"template syntax: {exc.message}", line=exc.lineno) from None
+    ast = parse_template(inv.template, inv.header_lines, str(inv.path))  # refuses with file:line
     used = meta.find_undeclared_variables(ast) - set(env.globals)
-    for node in ast.find_all(nodes.Filter):
-        if node.name in REFUSED_FILTERS:
-            raise fail(
-                f"the {node.name} filter is not available in investigations: values are always rendered "
-                "as SQL literals (a list renders as (a, b))",
-                line=node.lineno,
-            )
 
     def first_use(name: str) -> int | None:
         lines = [n.lineno for n in ast.find_all(nodes.Name) if n.name == name and n.ctx == "load"]

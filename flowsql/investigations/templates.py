@@ -1,5 +1,6 @@
-"""The one Jinja environment. Every `{{ value }}` becomes a SQL literal unless the library marked it
-trusted (table name, partition predicate), so a parameter value can never change a statement's shape.
+"""The one Jinja environment, sandboxed (see `sandbox`). Every `{{ value }}` becomes a SQL literal
+unless the library marked it trusted (table name, partition predicate), so a parameter value can never
+change a statement's shape. The DDL templates are the package's own and render in the same one.
 """
 
 from __future__ import annotations
@@ -61,13 +62,6 @@ def _finalize(value: Any) -> Markup:
     return Markup(sql_literal(value))
 
 
-def _refuse_join(*_args: Any, **_kwargs: Any) -> str:
-    raise jinja2.TemplateError(
-        "the join filter is not available in flowsql templates: output a list directly "
-        "({{ ports }} renders as (22, 3389))"
-    )
-
-
 def resource_dir(name: str) -> Path:
     """A data folder shipped with the package (wheel) or, in a checkout, beside the package."""
     packaged = resources.files("flowsql") / name
@@ -81,7 +75,9 @@ def resource_dir(name: str) -> Path:
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    from flowsql.investigations.sandbox import InvestigationSandbox
+
+    return InvestigationSandbox(
         loader=jinja2.FileSystemLoader([str(resource_dir("ddl")), str(resource_dir("queries"))]),
         autoescape=True,
         finalize=_finalize,
@@ -90,9 +86,6 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["join"] = _refuse_join
-    env.filters["sql"] = _finalize
-    return env
 
 
 def render_string(source: str, context: Mapping[str, Any], *, name: str = "<template>") -> str:
@@ -106,7 +99,7 @@ def render_string(source: str, context: Mapping[str, Any], *, name: str = "<temp
         raise QueryDefinitionError(exc.message or str(exc), path=name, line=exc.lineno) from None
     except jinja2.UndefinedError as exc:
         raise QueryDefinitionError(f"template uses an undefined name: {exc}", path=name) from None
-    except (jinja2.TemplateError, TypeError) as exc:
+    except (jinja2.TemplateError, TypeError) as exc:  # SecurityError is a TemplateError
         raise QueryDefinitionError(str(exc), path=name) from None
 
 
