@@ -3,6 +3,12 @@ disk across runs: importing sqlglot and walking its trees costs more than many l
 
 A key covers the inputs, sqlglot's version and the source of the code that computes the answer, so a
 stale answer cannot be served. FLOWSQL_CACHE_DIR moves the cache; FLOWSQL_CACHE_DIR='' turns it off.
+
+What the cache holds is run as SQL, so it is kept where only the user can write, as ssh keeps its keys:
+the folders are created 0700, and a cache folder that is not owned by the user or is writable by group
+or others (or whose parent others can rename it in) is not used at all: flowsql runs uncached and says
+so once on stderr. Each entry carries a digest of its key and its value; an entry that does not match
+(replaced, truncated, copied from another key) is ignored and computed again.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -18,14 +25,22 @@ from pathlib import Path
 from typing import Any
 
 _KEEP = 2000  # answers kept per namespace; the oldest half goes when there are more
+_MAGIC = "flowsql-cache 1"
+_warned: set[str] = set()
+
+
+def root() -> str | None:
+    """The cache folder, or None when caching is turned off."""
+    configured = os.environ.get("FLOWSQL_CACHE_DIR")
+    if configured is not None:
+        return os.path.abspath(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(os.path.abspath(base), "flowsql")
 
 
 def folder(namespace: str) -> str | None:
-    configured = os.environ.get("FLOWSQL_CACHE_DIR")
-    if configured is not None:
-        return os.path.join(configured, namespace) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "flowsql", namespace)
+    where = root()
+    return os.path.join(where, namespace) if where is not None else None
 
 
 @lru_cache(maxsize=8)
@@ -46,27 +61,104 @@ def code_version(sources: tuple[str, ...]) -> str:
 def remember(namespace: str, sources: Sequence[str], material: Any, compute: Callable[[], str]) -> str:
     """compute()'s answer for `material` (JSON-able inputs), from disk when it was computed before.
     An exception from compute() propagates and nothing is stored."""
-    where = folder(namespace)
+    where = _usable_folder(namespace)
     if where is None:
         return compute()
     key = json.dumps([code_version(tuple(sources)), material], sort_keys=True, default=str)
     path = os.path.join(where, hashlib.sha256(key.encode()).hexdigest() + ".txt")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
-        pass
+    stored = _read(path, key)
+    if stored is not None:
+        return stored
     answer = compute()
-    try:
-        os.makedirs(where, exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(answer)
-        os.replace(temporary, path)  # a reader never sees half an answer
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+        _write(path, key, answer)
         _trim(where)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
     return answer
+
+
+def _digest(key: str, value: str) -> str:
+    return hashlib.sha256(f"{len(key)}:{key}{value}".encode()).hexdigest()
+
+
+def _read(path: str, key: str) -> str | None:
+    """The value stored for `key`, or None when there is none or it does not match its key."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            return None
+        with os.fdopen(fd, encoding="utf-8", closefd=False) as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(fd)
+    magic, _, rest = text.partition("\n")
+    digest, _, value = rest.partition("\n")
+    if magic != _MAGIC or digest != _digest(key, value):
+        return None
+    return value
+
+
+def _write(path: str, key: str, value: str) -> None:
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(temporary)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"{_MAGIC}\n{_digest(key, value)}\n{value}")
+    os.replace(temporary, path)  # a reader never sees half an answer
+
+
+def _usable_folder(namespace: str) -> str | None:
+    """The namespace's folder, created 0700, or None (with one warning) when it is not safe."""
+    base = root()
+    if base is None:
+        return None
+    where = os.path.join(base, namespace)
+    try:
+        for directory in (base, where):
+            with contextlib.suppress(FileExistsError):
+                os.makedirs(directory, mode=0o700)
+    except OSError:
+        return None  # cannot be created (read-only home): run uncached, silently as before
+    problem = unsafe_reason(base) or unsafe_reason(where)
+    if problem is None:
+        return where
+    if base not in _warned:
+        _warned.add(base)
+        sys.stderr.write(f"warning: not using the cache folder {base}: {problem}; running uncached\n")
+    return None
+
+
+def unsafe_reason(directory: str) -> str | None:
+    """Why `directory` could hold entries someone else wrote, or None when only the user can write it."""
+    me = os.geteuid()
+    try:
+        info = os.lstat(directory)
+    except OSError as exc:
+        return f"cannot inspect {directory}: {exc.strerror}"
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        return f"{directory} is not a plain folder"
+    if info.st_uid != me:
+        return f"{directory} is owned by uid {info.st_uid}, not by you (uid {me})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"{directory} is writable by group or others (chmod 700 {directory})"
+    # Whoever can write a parent can swap the folder for another; a sticky parent (/tmp) forbids it.
+    parent = os.path.dirname(directory)
+    while parent and parent != directory:
+        try:
+            up = os.stat(parent)
+        except OSError:
+            break
+        writable = up.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if up.st_uid not in (me, 0) or (writable and not up.st_mode & stat.S_ISVTX):
+            return f"its parent {parent} can be changed by other users"
+        directory, parent = parent, os.path.dirname(parent)
+    return None
 
 
 def _trim(where: str) -> None:
