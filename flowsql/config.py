@@ -32,6 +32,18 @@ class AthenaSettings:
     result_reuse_minutes: int | None = None
     timeout_seconds: float | None = None
 
+    def __post_init__(self) -> None:
+        if self.endpoint_url:
+            from flowsql import config_schema
+
+            try:
+                config_schema.endpoint_url(self.endpoint_url)
+            except config_schema.Wrong as exc:
+                raise ConfigError(
+                    f"the endpoint URL (--endpoint-url, athena.endpoint_url) must be {exc.expected}, "
+                    f"got {config_schema.shown(self.endpoint_url)}"
+                ) from None
+
     def merged(self, overrides: dict[str, Any]) -> AthenaSettings:
         known = {f.name for f in fields(self)}
         values = asdict(self) | {k: v for k, v in overrides.items() if k in known and v is not None}
@@ -94,45 +106,60 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def load(explicit: str | os.PathLike[str] | None = None) -> Config:
-    """The config file if there is one, else defaults. A named file that is missing is an error."""
-    import yaml
+    """The config file if there is one, else defaults. A named file that is missing is an error.
+
+    Every value is checked against one typed schema (`config_schema`); a relative local `location`
+    and relative `queries` folders are relative to the config file's folder, not the current one."""
+    from flowsql import config_schema
 
     path = config_path(explicit)
     if not path.exists():
         if explicit:
             raise ConfigError(f"config file {path} does not exist")
         return Config(path=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of settings")
-    unknown = set(data) - {"table", "athena", "engine", "queries", "max_window_days", "max_scan"}
-    if unknown:
-        raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(sorted(unknown))}")
-    try:
-        athena = AthenaSettings(**(data.get("athena") or {}))
-    except TypeError as exc:
-        raise ConfigError(f"config file {path}: athena settings: {exc}") from None
+    document, lines = config_schema.read(path)
+    data = config_schema.check(document, path, lines)
+    table = dict(data.get("table") or {})
+    location = table.get("location")
+    if location and not is_remote(location) and not os.path.isabs(os.path.expanduser(location)):
+        table["location"] = os.path.normpath(os.path.join(os.path.abspath(path.parent), location)) + "/"
     return Config(
-        table=dict(data.get("table") or {}),
-        athena=athena,
-        engine=str(data.get("engine") or "duckdb"),
+        table=table,
+        athena=AthenaSettings(**(data.get("athena") or {})),
+        engine=data.get("engine") or "duckdb",
         queries=list(data.get("queries") or []),
-        max_window_days=float(data.get("max_window_days") or 31),
+        max_window_days=data.get("max_window_days", 31),
         max_scan=data.get("max_scan"),
         path=path,
     )
+
+
+def is_remote(location: str) -> bool:
+    return "://" in location
+
+
+def _saved_location(location: str, folder: Path) -> str:
+    """A local location as the config file keeps it: relative to its folder when inside it."""
+    if is_remote(location):
+        return location
+    absolute = os.path.abspath(os.path.expanduser(location))
+    base = os.path.abspath(folder)
+    if absolute == base or absolute.startswith(base.rstrip(os.sep) + os.sep):
+        relative = os.path.relpath(absolute, base)
+        return "./" if relative == "." else f"./{relative}/"
+    return absolute.rstrip(os.sep) + "/"
 
 
 def save(config: Config) -> Path:
     import yaml
 
     path = config.path or config_path()
+    data = config.to_dict()
+    if data["table"].get("location"):
+        data["table"] = {**data["table"], "location": _saved_location(data["table"]["location"], path.parent)}
     path.write_text(
         "# flowsql project settings, written by `flowsql init`; flags override them.\n"
-        + yaml.safe_dump(config.to_dict(), sort_keys=False),
+        + yaml.safe_dump(data, sort_keys=False),
         encoding="utf-8",
     )
     return path

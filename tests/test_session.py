@@ -77,9 +77,11 @@ def test_options_are_laid_over_the_config_file(workdir: Path) -> None:
     assert connect("duckdb", max_window_days=2).engine_name == "duckdb"
     assert connect(max_window_days=2).max_window_days == 2
 
-    other = workdir / "elsewhere.yaml"
+    other = workdir / "sub" / "elsewhere.yaml"
+    other.parent.mkdir()
     other.write_text("table: {location: ./logs}\n")
-    assert connect(config=other).spec.location == "./logs/"
+    # A relative location in a config file is relative to the file's folder.
+    assert connect(config=other).spec.location == f"{workdir}/sub/logs/"
     with pytest.raises(ConfigError, match="does not exist"):
         connect(config=workdir / "missing.yaml")
 

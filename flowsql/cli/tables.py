@@ -189,6 +189,9 @@ def _init_via_athena(spec: Any, settings: Any, *, replace: bool, dry_run: bool) 
     return actions
 
 
+MAX_PARTITION_DAYS = 3660
+
+
 @click.group()
 def partitions() -> None:
     """Classic Glue partitions, for tables created with --partitioning partitions."""
@@ -219,6 +222,12 @@ def partitions_add(ctx: Context, table_opts: dict[str, Any], first: str, last: s
     day_first, day_last = _day(first, "--start"), _day(last, "--end")
     if day_last < day_first:
         raise ConfigError(f"--end {last} is before --start {first}")
+    if (day_last - day_first).days >= MAX_PARTITION_DAYS:
+        raise ConfigError(
+            f"--start {first} --end {last} spans {(day_last - day_first).days + 1:,} days; "
+            f"partitions add covers at most {MAX_PARTITION_DAYS:,} days (ten years) at a time",
+            hint="add a range in several runs, or use partition projection (--partitioning projection)",
+        )
     settings = ctx.athena(table_opts)
     if via == "glue":
         from flowsql.tables.catalog import GlueCatalog

@@ -8,6 +8,7 @@ parameter can never be spliced into a statement as an identifier.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import ipaddress
 import re
@@ -42,6 +43,7 @@ MAX_PORTS = 1024
 _ENI = re.compile(r"^eni-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _INT = re.compile(r"^[+-]?\d+$")
+_MAX_DIGITS = 30  # far beyond any bound; int() of thousands of digits is refused by Python itself
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 WINDOW_PARAMS = ("start", "end", "last")
@@ -82,6 +84,8 @@ def _integer(name: str, raw: Any, expected: str) -> int:
     if isinstance(raw, int):
         return raw
     if isinstance(raw, str) and _INT.match(raw.strip()):
+        if len(raw.strip().lstrip("+-")) > _MAX_DIGITS:
+            raise _fail(name, expected, raw, hint=f"a number of {len(raw.strip())} digits is out of range")
         return int(raw.strip())
     raise _fail(name, expected, raw)
 
@@ -208,13 +212,16 @@ class Param:
                 address = ipaddress.ip_address(text)
             except ValueError:
                 raise _fail(self.name, expected, raw) from None
-        # The compressed form is how flow logs write addresses, so string comparison finds them.
+        # Flow logs write an IPv4 address in dotted form, also when it was given IPv4-mapped
+        # (::ffff:10.0.0.5); the compressed form is how they write IPv6, so string comparison finds both.
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
         return Value(str(address))
 
     def _cidr(self, raw: Any) -> Value:
         expected = TYPES["cidr"][0]
         if isinstance(raw, ipaddress.IPv4Network | ipaddress.IPv6Network):
-            return Value(str(raw))
+            return Value(str(_unmapped(raw)))
         text = _text(self.name, raw, expected)
         if "%" in text:
             raise _fail(self.name, expected, raw)
@@ -225,10 +232,11 @@ class Param:
                 loose = ipaddress.ip_network(text, strict=False)
             except ValueError:
                 raise _fail(self.name, expected, raw) from None
+            _refuse_short_mapped(self.name, text, raw)
             raise _fail(
-                self.name, expected + " with no host bits set", raw, hint=f"did you mean {loose}?"
+                self.name, expected + " with no host bits set", raw, hint=f"did you mean {_unmapped(loose)}?"
             ) from None
-        return Value(str(network))
+        return Value(str(_unmapped(network)))
 
     def _eni(self, raw: Any) -> Value:
         expected = TYPES["eni"][0]
@@ -273,6 +281,30 @@ class Param:
         except UnicodeEncodeError:
             raise _fail(self.name, expected + " (valid Unicode)", raw) from None
         return Value(raw)
+
+
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def _unmapped(network: Any) -> Any:
+    """An IPv4-mapped network (::ffff:10.0.0.0/104) as the IPv4 network it maps (10.0.0.0/8): flow
+    logs write IPv4 addresses in dotted form."""
+    if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96 and network.subnet_of(_MAPPED):
+        return ipaddress.IPv4Network((network.network_address.ipv4_mapped, network.prefixlen - 96))
+    return network
+
+
+def _refuse_short_mapped(name: str, text: str, raw: Any) -> None:
+    """An IPv4-mapped address with a prefix under /96 covers more than IPv4: say so."""
+    address, _, prefix = text.partition("/")
+    with contextlib.suppress(ValueError):
+        if ipaddress.IPv6Address(address).ipv4_mapped is not None and int(prefix) < 96:
+            raise _fail(
+                name,
+                "an IPv4-mapped network with a prefix of /96 or longer (::ffff:10.0.0.0/104 is 10.0.0.0/8)",
+                raw,
+                hint="give the IPv4 network itself, such as 10.0.0.0/8",
+            )
 
 
 # type name -> (expected form, example value)

@@ -37,6 +37,10 @@ _FORMS = (
     "an ISO-8601 date or datetime such as 2024-05-01 or 2024-05-01T13:00:00Z, now, today, yesterday "
     "or -6h/-7d/-30m"
 )
+# Flow-log times are Unix seconds; the last day leaves room for a default window and the 15 minutes
+# a partition predicate reads past its end.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 29, tzinfo=UTC)
 
 
 def current_minute(now: datetime | None = None) -> datetime:
@@ -57,7 +61,12 @@ def parse_span(value: str | timedelta, name: str = "last") -> timedelta:
                 f"{name} must be a duration such as 30m, 6h, 7d or 2w, got {value!r}",
                 hint="units: s (seconds), m (minutes), h (hours), d (days), w (weeks)",
             )
-        span = timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+        try:
+            span = timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+        except OverflowError:
+            raise ParameterError(
+                f"{name} must be a duration of at most {timedelta.max.days:,} days, got {value!r}"
+            ) from None
     if span <= timedelta(0):
         raise ParameterError(f"{name} must be longer than zero, got {value!r}")
     return span
@@ -82,16 +91,28 @@ def parse_instant(value: str | date | datetime, name: str, *, now: datetime | No
             )
             return midnight - timedelta(days=1 if lowered == "yesterday" else 0)
         if relative:
-            return current_minute(now) - parse_span(f"{relative.group(1)}{relative.group(2)}", name)
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise ParameterError(f"{name} must be {_FORMS} (UTC), got {value!r}") from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+            span = parse_span(f"{relative.group(1)}{relative.group(2)}", name)
+            try:
+                moment = current_minute(now) - span
+            except OverflowError:
+                moment = datetime.min
+        else:
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                raise ParameterError(f"{name} must be {_FORMS} (UTC), got {value!r}") from None
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 has no UTC time
+        moment = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= moment <= LATEST:
+        raise ParameterError(
+            f"{name} must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC), got {value}",
+            hint=f"{name} is {_FORMS}",
+        )
+    return moment
 
 
 def _given(value: object) -> bool:
@@ -134,8 +155,14 @@ class TimeWindow:
                         f"start {start_at:%Y-%m-%d %H:%M} UTC is in the future and no end was given",
                         hint="give --end too, or a start in the past",
                     )
-                end_at = min(start_at + span, current)
+                end_at = current if span >= current - start_at else start_at + span
         if start_at is None:
+            if span > end_at - EARLIEST:
+                raise ParameterError(
+                    f"a window of {span_text(span)} before {end_at:%Y-%m-%d %H:%M} UTC starts before "
+                    f"{EARLIEST:%Y-%m-%d}",
+                    hint="give a shorter --last",
+                )
             start_at = end_at - span
         if end_at <= start_at:
             raise ParameterError(
