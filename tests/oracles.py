@@ -2,12 +2,14 @@
 
 Each oracle is written from the investigation's documented meaning and SQL semantics (three-valued
 logic: a comparison with NULL is not true; aggregates skip NULLs; NULLs sort last), never by running
-flowsql's SQL. Records are dicts from SampleSet.records (column -> value, None for '-'); parameters
-are the investigation's, with `start`/`end` as aware UTC datetimes. Every oracle returns the rows,
-in order, as tuples in the investigation's column order.
+flowsql's SQL. Records are dicts read from the files by tests/flowlog_records.py as Athena's table
+reads them (a '-' is the string '-' in a string column of a text file, None in a numeric column), not
+by flowsql's reader; parameters are the investigation's, with `start`/`end` as
+aware UTC datetimes. Every oracle returns the rows, in order, as tuples in the investigation's column
+order.
 
-Label tables (protocol names, port services, traffic paths) are data the investigations document;
-they are taken from flowsql as data. The IP range rule and the tcp-flags naming are written here.
+Nothing here comes from flowsql: the label tables are written from the published facts (IANA protocol
+numbers and well-known ports, AWS's traffic-path codes), so a wrong label in flowsql fails a test.
 """
 
 from __future__ import annotations
@@ -18,9 +20,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from flowsql.investigations.macros import PORT_SERVICES, TRAFFIC_PATHS
-from flowsql.investigations.params import PROTOCOL_NAMES
-
 UTC = timezone.utc
 Record = dict[str, Any]
 Row = tuple[Any, ...]
@@ -28,6 +27,19 @@ Row = tuple[Any, ...]
 SENSITIVE_PORTS = (22, 23, 445, 1433, 1521, 2375, 3306, 3389, 5432, 5900, 6379, 9200, 11211, 27017)
 ADMIN_PORTS = (22, 23, 3389, 5900, 5985, 5986)
 _PRIVATE = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")]
+
+# IANA protocol numbers, by the names an analyst reads (ICMPv6 is IANA's IPv6-ICMP).
+PROTOCOLS = {1: "ICMP", 2: "IGMP", 4: "IPv4", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE", 50: "ESP",
+             51: "AH", 58: "ICMPv6", 89: "OSPF", 132: "SCTP"}  # fmt: skip
+# IANA well-known and registered ports of the services the investigations name.
+SERVICES = {22: "SSH", 23: "Telnet", 25: "SMTP", 53: "DNS", 80: "HTTP", 123: "NTP", 443: "HTTPS",
+            445: "SMB", 1433: "MSSQL", 1521: "Oracle", 2375: "Docker", 3306: "MySQL", 3389: "RDP",
+            5432: "PostgreSQL", 5900: "VNC", 6379: "Redis", 9200: "Elasticsearch",
+            11211: "Memcached", 27017: "MongoDB"}  # fmt: skip
+# AWS's traffic-path codes (VPC Flow Logs user guide, "Available fields").
+PATHS = {1: "same VPC", 2: "internet gateway or gateway VPC endpoint", 3: "virtual private gateway",
+         4: "intra-region peering", 5: "inter-region peering", 6: "local gateway",
+         7: "gateway VPC endpoint (Nitro)", 8: "internet gateway (Nitro)"}  # fmt: skip
 
 ORACLES: dict[str, Callable[[Sequence[Record], dict[str, Any]], list[Row]]] = {}
 
@@ -150,15 +162,15 @@ def in_cidr(address: str | None, cidr: str) -> bool:
 
 
 def protocol_name(number: int | None) -> str | None:
-    return None if number is None else PROTOCOL_NAMES.get(number, str(number))
+    return None if number is None else PROTOCOLS.get(number, str(number))
 
 
 def port_service(port: int | None) -> str | None:
-    return None if port is None else PORT_SERVICES.get(port)
+    return None if port is None else SERVICES.get(port)
 
 
 def traffic_path_name(code: int | None) -> str | None:
-    return None if code is None else TRAFFIC_PATHS.get(code, str(code))
+    return None if code is None else PATHS.get(code, str(code))
 
 
 def ip_version(address: str | None) -> str | None:

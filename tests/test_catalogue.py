@@ -162,7 +162,8 @@ def test_protocols_and_traffic_paths_decoded() -> None:
     assert _evaluate(str(macros.protocol_name("v")), list(protocols)) == protocols
     paths = {
         1: "same VPC",
-        2: "internet gateway or gateway endpoint",
+        2: "internet gateway or gateway VPC endpoint",
+        7: "gateway VPC endpoint (Nitro)",
         4: "intra-region peering",
         8: "internet gateway (Nitro)",
         9: "9",

@@ -15,8 +15,6 @@ import pytest
 from flowsql.results import format_bytes
 from flowsql.sample.generator import generate
 
-pytest.importorskip("flowsql.engines.duckdb.engine")
-
 
 def _demo(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWSQL_")}

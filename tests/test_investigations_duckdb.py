@@ -15,16 +15,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import flowlog_records
 import oracles
 import pytest
 import tgw_oracles
 
+from flowsql.engines.duckdb import engine as duckdb_engine
+from flowsql.investigations import library
+from flowsql.sample.generator import SampleSet, generate
 from flowsql.tables import fields as flowfields
-
-library = pytest.importorskip("flowsql.investigations.library")
-duckdb_engine = pytest.importorskip("flowsql.engines.duckdb.engine")
-
-from flowsql.sample.generator import SampleSet, generate  # noqa: E402
 
 UTC = timezone.utc
 END = date(2024, 5, 2)
@@ -122,19 +121,11 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pre
         options = {"files_per_day": 6, **case.options}
         sample = generate(folder, days=2, end=END, records=2500, seed=11, **options)
         engine = duckdb_engine.DuckDBEngine(sample.spec)
-        out[case.name] = Prepared(case, sample, engine, as_athena_reads(sample.records, sample.spec))
+        # The records as Athena's table reads the files, read without flowsql's reader.
+        out[case.name] = Prepared(case, sample, engine, flowlog_records.read(sample.files))
     yield out
     for item in out.values():
         item.engine.close()
-
-
-def as_athena_reads(records: list[dict[str, Any]], spec: Any) -> list[dict[str, Any]]:
-    """Records as Athena's text table reads them: a '-' in a string column is the string '-' (the
-    sample's records hold None for every '-'); in a numeric column, and in Parquet, it stays NULL."""
-    if spec.file_format.value != "text":
-        return records
-    strings = {c for c, t in spec.column_types().items() if t == "string"}
-    return [{k: "-" if v is None and k in strings else v for k, v in r.items()} for r in records]
 
 
 def _params(sample: SampleSet, name: str) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ message and a non-zero exit. Athena runs go to the moto server (injected rows; n
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import re
@@ -208,16 +207,7 @@ def test_terminal_progress_rewrites_one_line() -> None:
 
 # --- DuckDB, end to end --------------------------------------------------------------------------
 
-needs_duckdb_engine = pytest.mark.skipif(
-    any(
-        importlib.util.find_spec(m) is None
-        for m in ("flowsql.engines.duckdb.engine", "flowsql.engines.duckdb.translate")
-    ),
-    reason="the DuckDB engine has not landed",
-)
 
-
-@needs_duckdb_engine
 def test_run_on_duckdb_end_to_end(workdir: Path, flowsql_cli: Any) -> None:
     from test_session import expected_ssh, ssh_records, write_day
 
@@ -235,7 +225,6 @@ def test_run_on_duckdb_end_to_end(workdir: Path, flowsql_cli: Any) -> None:
     assert "duckdb" in result.err.splitlines()[-1]
 
 
-@needs_duckdb_engine
 def test_bad_files_stop_the_run_or_are_listed_when_skipped(workdir: Path, flowsql_cli: Any) -> None:
     from test_session import expected_ssh, ssh_records, write_day
 

@@ -4,7 +4,6 @@ engine, and runs on Athena (moto: the statement it received) and DuckDB (rows co
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import subprocess
 import sys
 from collections import defaultdict
@@ -216,14 +215,6 @@ def test_adhoc_sql_is_validated_then_sent(moto: Any, athena_session: Session) ->
 
 # --- running on DuckDB ---------------------------------------------------------------------------
 
-needs_duckdb_engine = pytest.mark.skipif(
-    any(
-        importlib.util.find_spec(m) is None
-        for m in ("flowsql.engines.duckdb.engine", "flowsql.engines.duckdb.translate")
-    ),
-    reason="the DuckDB engine has not landed",
-)
-
 HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
 
 
@@ -271,7 +262,6 @@ def expected_ssh(records: list[tuple[Any, ...]], port: int = 22) -> list[tuple[A
     return sorted(out, key=lambda t: (-t[1], -t[3], t[0]))
 
 
-@needs_duckdb_engine
 def test_run_on_duckdb_matches_python(workdir: Path) -> None:
     records = ssh_records()
     write_day(workdir / "logs", datetime(2024, 5, 1, tzinfo=UTC), records)

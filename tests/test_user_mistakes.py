@@ -205,14 +205,6 @@ def test_partitions_add_bounds_its_range(workdir: Path, flowsql_cli) -> None:  #
     assert ten_years.out.count("PARTITION (") == 3660
 
 
-def test_the_entry_point_maps_no_user_mistake_to_exit_70(workdir: Path, flowsql_cli) -> None:  # type: ignore[no-untyped-def]
-    """Every case above once ended as 'internal error' (exit 70): the mapping is in main, so a
-    FlowsqlError of any kind keeps its own exit status."""
-    from flowsql.errors import ConfigError, ParameterError
-
-    assert ConfigError.exit_code == ParameterError.exit_code == 2
-
-
 # --- relative folders in the config are relative to the config file ------------------------------
 
 

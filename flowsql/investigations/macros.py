@@ -31,14 +31,15 @@ from flowsql.tables.spec import TableSpec
 # and a plain-Python reference answer can use exactly this tuple with the ipaddress module.
 PRIVATE_RANGES: tuple[str, ...] = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
 
+# AWS's wording for the traffic-path codes.
 TRAFFIC_PATHS: dict[int, str] = {
     1: "same VPC",
-    2: "internet gateway or gateway endpoint",
+    2: "internet gateway or gateway VPC endpoint",
     3: "virtual private gateway",
     4: "intra-region peering",
     5: "inter-region peering",
     6: "local gateway",
-    7: "gateway endpoint (Nitro)",
+    7: "gateway VPC endpoint (Nitro)",
     8: "internet gateway (Nitro)",
 }
 
