@@ -167,8 +167,21 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ["limit must be an integer from 1", "5000 digits"],
         ),
         (["-p", "start=2024-05-01", "-p", "limit=-" + "9" * 5000], ["limit must be an integer"]),
+        (["--last", "99999999999d"], ["last must be a duration of at most 999,999,999 days"]),
+        (["--start", "-99999999999d"], ["start must be a duration of at most"]),
+        (["--end", "2024-05-01", "--last", "20000d"], ["starts before 1970-01-01"]),
     ],
-    ids=["start-9999", "end-9999", "before-utc", "before-1970", "limit-5000-digits", "limit-negative-huge"],
+    ids=[
+        "start-9999",
+        "end-9999",
+        "before-utc",
+        "before-1970",
+        "limit-5000-digits",
+        "limit-negative-huge",
+        "last-huge",
+        "relative-huge",
+        "last-before-1970",
+    ],
 )
 def test_out_of_range_parameters_are_one_message(
     logs: Path, flowsql_cli, args: list[str], needles: list[str]
