@@ -139,8 +139,9 @@ def is_remote(location: str) -> bool:
 
 
 def _saved_location(location: str, folder: Path) -> str:
-    """A local location as the config file keeps it: relative to its folder when inside it."""
-    if is_remote(location):
+    """A local location as the config file keeps it: an absolute one relative to the file's folder when
+    inside it; a relative one is already relative to that folder (the file's rule) and kept."""
+    if is_remote(location) or not os.path.isabs(os.path.expanduser(location)):
         return location
     absolute = os.path.abspath(os.path.expanduser(location))
     base = os.path.abspath(folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any
 
@@ -98,6 +99,8 @@ def init(
         _echo_findings([Finding("engine", "duckdb, over the local files (no AWS account needed)")])
         actions = []
     cfg.table = spec.to_dict()
+    if not spec.is_s3:  # --location is relative to here; the config file keeps it for its own folder
+        cfg.table["location"] = os.path.abspath(spec.location) + "/"
     cfg.engine = engine
     for key, value in vars(settings).items():
         if value is not None:
