@@ -675,3 +675,26 @@ def test_cloudwatch_logs_group_kept_30_days_against_365(seeded: Callable[..., Ac
     assert kept.status is Status.PASS and any(
         "/vpc/flow-logs" in e and "never expire" in e for e in kept.evidence
     )
+
+
+def test_queryable_adds_doctors_findings(seeded: Callable[..., Account]) -> None:
+    """A table whose projection lists another account reads where the flow logs write, with their
+    columns, yet answers no row for them: doctor's projection check names it."""
+    from flowsql.tables.catalog import GlueCatalog
+    from flowsql.tables.spec import TableSpec
+
+    acct = seeded()
+    healthy = next(r for r in acct.run().results if r.id == "queryable.table")
+    assert any(e.startswith("doctor") for e in healthy.evidence), healthy.evidence
+    wrong = TableSpec.from_dict(
+        {
+            "location": f"s3://{BUCKET}/",
+            "log_format": FULL_FORMAT,
+            "accounts": ["999988887777"],
+            "regions": [REGION],
+        }
+    )
+    GlueCatalog(AthenaSettings(region=REGION)).init(wrong, replace=True)
+    result = _only_failure(acct.run(), "queryable.table")
+    assert "doctor: " in result.summary, result
+    assert any(e.startswith("doctor error") for e in result.evidence)

@@ -2,7 +2,8 @@
 columns in the same order, the same location and layout). For a local folder: the files are there
 in the table's layout and the newest one's header matches the table's columns.
 
-The comparison is `differences`, one function, so a fuller check (a `doctor`) can replace it."""
+Beyond the flow log's declared format (`differences`), `flowsql doctor`'s checks of the table against
+its objects are added by `with_doctor`: its errors fail the control, its warnings warn."""
 
 from __future__ import annotations
 
@@ -158,3 +159,35 @@ def local(spec: TableSpec) -> Result:
         None,
         mapping,
     )
+
+
+def with_doctor(result: Result, report: Any) -> Result:
+    """The control with `flowsql doctor`'s findings (a doctor Report) added as evidence."""
+    for finding in report.findings:
+        shown = " / ".join(" ".join(item.split()) for item in finding.evidence)
+        result.evidence.append(
+            f"doctor {finding.severity} {finding.code}: {finding.message}" + (f" ({shown})" if shown else "")
+        )
+    errors = [f for f in report.findings if f.severity == "error"]
+    warnings = [f for f in report.findings if f.severity == "warning"]
+    if errors:
+        found = "doctor: " + "; ".join(f"{f.code}: {f.message}" for f in errors)
+        result.summary = found if result.status is not Status.FAIL else f"{result.summary}; {found}"
+        result.status = Status.FAIL
+        result.fix = result.fix or errors[0].fix or "run `flowsql doctor` for the details"
+    elif warnings and result.status is Status.PASS:
+        result.status = Status.WARN
+        result.summary += "; doctor: " + "; ".join(f"{f.code}: {f.message}" for f in warnings)
+    if not report.findings:
+        result.evidence.append(f"doctor: the table matches its {report.objects} object(s)")
+    return result
+
+
+def doctor_report(subject: Any, settings: Any, now: float) -> tuple[Any | None, str | None]:
+    """`flowsql doctor`'s examination of a table, or None with the reason it could not run."""
+    from flowsql.tables import doctor
+
+    try:
+        return doctor.examine(subject, settings, now=now), None
+    except FlowsqlError as exc:
+        return None, f"doctor could not examine the table: {exc.message}"

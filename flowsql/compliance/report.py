@@ -133,7 +133,7 @@ def aws_report(
         )
         for c in missing
     ]
-    results.append(_glue_table(spec, settings, home, flow_logs))
+    results.append(_glue_table(spec, settings, home, flow_logs, now))
     results.sort(key=lambda r: list(TITLES).index(r.id))
     all_accounts = sorted({account, *accounts})
     return Report(
@@ -217,21 +217,40 @@ def _destinations(
     return [by_key[k] for k in sorted(by_key)], specs
 
 
-def _glue_table(spec: TableSpec | None, settings: AthenaSettings, region: str, flow_logs: Any) -> Result:
+def _glue_table(
+    spec: TableSpec | None, settings: AthenaSettings, region: str, flow_logs: Any, now: datetime
+) -> Result:
+    from flowsql.tables import doctor
     from flowsql.tables.catalog import GlueCatalog
 
     database = spec.database if spec else "vpc_flow_logs"
     name = spec.table if spec else "flow_logs"
     import botocore.exceptions
 
+    where = replace(settings, region=settings.region or region)
     try:
-        catalog = GlueCatalog(replace(settings, region=settings.region or region))
+        catalog = GlueCatalog(where)
         found = catalog.get_table(database, name)
+        partitions = None
+        if found is not None and found.get("Parameters", {}).get("projection.enabled", "").lower() != "true":
+            partitions = catalog.partitions(database, name)
     except FlowsqlError as exc:
         return table.glue(None, f"{database}.{name}", flow_logs, error=exc.message)
     except botocore.exceptions.BotoCoreError as exc:
         return table.glue(None, f"{database}.{name}", flow_logs, error=str(exc))
-    return table.glue(found, f"{database}.{name}", flow_logs)
+    result = table.glue(found, f"{database}.{name}", flow_logs)
+    if found is None:
+        return result
+    try:
+        subject = doctor.subject_from_glue(found, partitions)
+    except FlowsqlError as exc:
+        result.evidence.append(f"doctor could not read the table: {exc.message}")
+        return result
+    examined, why = table.doctor_report(subject, where, now.timestamp())
+    if examined is None:
+        result.evidence.append(str(why))
+        return result
+    return table.with_doctor(result, examined)
 
 
 def local_report(
@@ -262,7 +281,7 @@ def local_report(
         delivery.status_local(listing),
         delivery.gaps(expected, {spec.location: listing}, start, end, now, records=records, note=note),
         *(not_run(c, needs_aws.format("the bucket's S3 settings")) for c in BUCKET_CONTROLS),
-        table.local(spec),
+        _local_table(spec, now),
     ]
     return Report(
         source=f"local folder {spec.location}",
@@ -274,3 +293,15 @@ def local_report(
         retention_days=retention_days,
         results=results,
     )
+
+
+def _local_table(spec: TableSpec, now: datetime) -> Result:
+    """The local views' check, with `flowsql doctor`'s examination of the folder added."""
+    from flowsql.tables import doctor
+
+    result = table.local(spec)
+    examined, why = table.doctor_report(doctor.subject_from_spec(spec), None, now.timestamp())
+    if examined is None:
+        result.evidence.append(str(why))
+        return result
+    return table.with_doctor(result, examined)
