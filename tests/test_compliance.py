@@ -438,7 +438,20 @@ def test_other_account_through_assume_role(seeded: Callable[..., Account], moto:
         theirs.flow_log(vpc)
     theirs.put_objects()
 
-    rep = acct.run(accounts=[acct.account, other], assume_role="audit")
+    # The table's projection lists both accounts (doctor fails a table that leaves one out).
+    from flowsql.tables.catalog import GlueCatalog
+    from flowsql.tables.spec import TableSpec
+
+    both = TableSpec.from_dict(
+        {
+            "location": f"s3://{BUCKET}/",
+            "log_format": FULL_FORMAT,
+            "accounts": [acct.account, other],
+            "regions": [REGION],
+        }
+    )
+    GlueCatalog(AthenaSettings(region=REGION)).init(both, replace=True)
+    rep = acct.run(accounts=[acct.account, other], assume_role="audit", spec=both)
     assert rep.accounts == tuple(sorted([acct.account, other]))
     result = _only_failure(rep, "coverage.vpcs")
     assert f"{REGION} {unlogged}" in result.summary and acct.account not in result.summary
