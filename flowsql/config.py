@@ -60,6 +60,7 @@ class Config:
     queries: list[str] = field(default_factory=list)
     max_window_days: float = 31
     max_scan: str | None = None
+    cache: dict[str, Any] | None = None  # the columnar cache: {enabled: bool, max_size: 2GB}
     path: Path | None = None
 
     def table_spec(self, overrides: dict[str, Any] | None = None) -> TableSpec:
@@ -95,6 +96,8 @@ class Config:
             data["max_window_days"] = self.max_window_days
         if self.max_scan:
             data["max_scan"] = self.max_scan
+        if self.cache is not None:
+            data["cache"] = self.cache
         return data
 
 
@@ -130,6 +133,7 @@ def load(explicit: str | os.PathLike[str] | None = None) -> Config:
         queries=list(data.get("queries") or []),
         max_window_days=data.get("max_window_days", 31),
         max_scan=data.get("max_scan"),
+        cache=data.get("cache"),
         path=path,
     )
 

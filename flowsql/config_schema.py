@@ -181,6 +181,8 @@ ATHENA: dict[str, Callable[[Any], Any]] = {
     "result_reuse_minutes": whole(0),
     "timeout_seconds": seconds,
 }
+# The columnar cache of the DuckDB engine (flowsql.engines.duckdb.cache).
+CACHE: dict[str, Callable[[Any], Any]] = {"enabled": boolean, "max_size": size}
 TOP: dict[str, Any] = {
     "table": TABLE,
     "athena": ATHENA,
@@ -188,6 +190,7 @@ TOP: dict[str, Any] = {
     "queries": folders,
     "max_window_days": days,
     "max_scan": size,
+    "cache": CACHE,
 }
 
 

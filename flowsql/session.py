@@ -77,6 +77,7 @@ class Session:
         threads: int | None = None,
         progress: Callable[[AthenaProgress], None] | None = None,
         config: Config | None = None,
+        cache: bool | None = None,
     ) -> None:
         if engine not in ENGINES:
             raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -89,6 +90,7 @@ class Session:
         self.threads = threads
         self.progress = progress
         self.config = config or Config()
+        self.cache = cache
         self._engine: Engine | None = None
         self._library: Library | None = None
 
@@ -106,9 +108,13 @@ class Session:
             from flowsql.engines.athena import AthenaEngine
 
             return AthenaEngine(self.spec, self.settings, progress=self.progress)
+        from flowsql.engines.duckdb.cache import for_config
         from flowsql.engines.duckdb.engine import DuckDBEngine
 
-        engine = DuckDBEngine(self.spec, skip_bad_files=self.skip_bad_files, threads=self.threads)
+        columnar = for_config(self.config.cache, self.cache)
+        engine = DuckDBEngine(
+            self.spec, skip_bad_files=self.skip_bad_files, threads=self.threads, cache=columnar
+        )
         engine.progress = self.local_progress
         return engine
 
@@ -208,6 +214,7 @@ def connect(
     max_window_days: float | None = None,
     threads: int | None = None,
     progress: Callable[[AthenaProgress], None] | None = None,
+    cache: bool | None = None,
     **options: Any,
 ) -> Session:
     """A Session for one flow-log table.
@@ -219,6 +226,8 @@ def connect(
     max_window_days: the longest time window a run may ask for [config's, else 31].
     threads: DuckDB worker threads [all cores].
     progress: Athena: called with an AthenaProgress after every status poll.
+    cache: DuckDB over text files: keep what was read as Parquet for later runs [config's
+      cache.enabled, else True]; False reads the text every time.
     options: TABLE OPTIONS (location, database, table, layout, hourly, file_format, log_format,
       accounts, regions, start_date, partitioning) and Athena settings (region, profile, workgroup,
       output_location, endpoint_url, result_reuse_minutes, timeout_seconds).
@@ -243,6 +252,7 @@ def connect(
         threads=threads,
         progress=progress,
         config=cfg,
+        cache=cache,
     )
 
 

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from flowsql.cli import compliance, cost, doctor, queries, run, sample, sql, tables
+from flowsql.cli import cache, compliance, cost, doctor, queries, run, sample, sql, tables
 from flowsql.cli.app import cli
 from flowsql.errors import FlowsqlError
 
@@ -32,6 +32,7 @@ COMMANDS: tuple[click.Command, ...] = (
     sample.sample_command,
     sample.demo_command,
     compliance.compliance,
+    cache.cache_group,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

@@ -8,6 +8,7 @@ from typing import IO, Any
 
 import click
 
+from flowsql.cli.cache import no_cache_option
 from flowsql.cli.options import (
     merge_window,
     output_options,
@@ -54,6 +55,7 @@ def open_session(
     *,
     skip_bad_files: bool = False,
     timeout: float | None = None,
+    no_cache: bool = False,
 ) -> tuple[Any, Any, Any]:
     """The Session for a command that runs SQL, its Athena settings, and the progress line (or None)."""
     from flowsql.cli.terminal import LocalProgress
@@ -75,6 +77,7 @@ def open_session(
         max_window_days=ctx.config.max_window_days,
         progress=progress if engine_name == "athena" else None,
         config=ctx.config,
+        cache=False if no_cache else None,
     )
     if engine_name != "athena":
         session.local_progress = progress
@@ -179,6 +182,7 @@ def scan_check(
     metavar="SECONDS",
     help="Athena: stop the query after SECONDS [config athena.timeout_seconds].",
 )
+@no_cache_option
 @click.option("-q", "--quiet", is_flag=True, default=False, help="No statistics line on stderr.")
 @click.option(
     "--estimate",
@@ -209,6 +213,7 @@ def run(
     chart_column: str | None,
     skip_bad_files: bool,
     timeout: float | None,
+    no_cache: bool,
     quiet: bool,
     estimate_only: bool,
     max_scan: str | None,
@@ -230,7 +235,7 @@ def run(
         )
     values = merge_window(parse_assignments(params), window)
     session, settings, progress = open_session(
-        ctx, table_opts, engine, queries, skip_bad_files=skip_bad_files, timeout=timeout
+        ctx, table_opts, engine, queries, skip_bad_files=skip_bad_files, timeout=timeout, no_cache=no_cache
     )
     try:
         if limit is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from flowsql.cli.cache import no_cache_option
 from flowsql.cli.options import output_options, pass_context, queries_option, table_options, window_options
 from flowsql.cli.run import open_session, report, scan_check
 
@@ -36,6 +37,7 @@ from flowsql.cli.run import open_session, report, scan_check
     metavar="SECONDS",
     help="Athena: stop the query after SECONDS.",
 )
+@no_cache_option
 @click.option("-q", "--quiet", is_flag=True, default=False, help="No statistics line on stderr.")
 @click.option(
     "--estimate", "estimate_only", is_flag=True, default=False, help="Athena: print the scan, stop."
@@ -58,6 +60,7 @@ def sql_command(
     queries: tuple[str, ...],
     skip_bad_files: bool,
     timeout: float | None,
+    no_cache: bool,
     quiet: bool,
     estimate_only: bool,
     max_scan: str | None,
@@ -86,7 +89,7 @@ def sql_command(
         )
     text = statement if statement is not None else sql_file.read()
     session, settings, progress = open_session(
-        ctx, table_opts, engine, queries, skip_bad_files=skip_bad_files, timeout=timeout
+        ctx, table_opts, engine, queries, skip_bad_files=skip_bad_files, timeout=timeout, no_cache=no_cache
     )
     try:
         sql, bounds = session.prepare_sql(text, **window)

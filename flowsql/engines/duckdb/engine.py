@@ -24,6 +24,8 @@ from flowsql.tables.spec import PARTITION_PAD, FileFormat, TableSpec
 if TYPE_CHECKING:
     import duckdb
 
+    from flowsql.engines.duckdb.cache import ColumnarCache
+
 _TYPES = {"int": "INTEGER", "bigint": "BIGINT", "string": "VARCHAR", "double": "DOUBLE", "boolean": "BOOLEAN"}
 
 # How DuckDB words the failures of a file it reads, turned into a reason a person can act on.
@@ -78,6 +80,7 @@ class DuckDBEngine:
         skip_bad_files: bool = False,
         threads: int | None = None,
         prune: bool = True,
+        cache: ColumnarCache | None = None,
     ) -> None:
         if spec.is_s3:
             raise LocationError(
@@ -97,6 +100,9 @@ class DuckDBEngine:
         self._macros: set[str] = set()
         # The files the view reads: all of them, or those a query's time window can need.
         self._subset: frozenset[str] | None = None
+        # Text only: the columnar cache, and the files the view reads from it (source -> key, entry).
+        self._cache = cache if spec.file_format is FileFormat.TEXT else None
+        self._cached: dict[str, tuple[str, str]] = {}
 
     # --- public -----------------------------------------------------------------------------
 
@@ -136,6 +142,7 @@ class DuckDBEngine:
             con.execute("CALL disable_logging()")
             con.execute("CALL truncate_duckdb_logs()")
         data = set(self._inventory.paths) if self._inventory else set()
+        data |= {entry for _key, entry in self._cached.values()}
         return sum(1 for (path,) in opened if path in data)
 
     def translate(self, sql: str) -> str:
@@ -164,6 +171,11 @@ class DuckDBEngine:
             self._inventory = None
             self._macros = set()
             self._subset = None
+            self._cached = {}
+        if self._cache is not None:
+            self._cache.release()
+            if self._cache.written:
+                self._cache.evict()
 
     def __enter__(self) -> DuckDBEngine:
         return self
@@ -232,9 +244,33 @@ class DuckDBEngine:
         return frozenset(keep)
 
     def _use_files(self, subset: frozenset[str] | None) -> None:
-        if subset != self._subset:
+        changed = self._cache is not None and self._fill_cache(subset)
+        if subset != self._subset or changed:
             self._subset = subset
             self._create_view()
+
+    def _fill_cache(self, subset: frozenset[str] | None) -> bool:
+        """Entries of the columnar cache for the files the view will read (written for the ones that
+        have none yet); True when the view must change to read them."""
+        from flowsql.engines.duckdb import cachefill
+
+        assert self._cache is not None and self._inventory is not None and self._con is not None
+        wanted = {}
+        for group in self._inventory.groups:
+            for path in group.paths:
+                if subset is None or path in subset:
+                    one = FileGroup(group.columns, (path,), group.source_names)
+                    columns = ", ".join(_ident(c) for c in self.spec.columns)
+                    wanted[path] = f"SELECT {columns} FROM ({self._branch(one)})"
+        self._cache.share()
+        threads = int(self.threads or self._con.execute("SELECT current_setting('threads')").fetchone()[0])
+        cached = cachefill.fill(self._con, self._cache, wanted, _literal, threads)
+        known = {p: e for p, e in self._cached.items() if p not in wanted}
+        known.update(cached)
+        if known == self._cached:
+            return False
+        self._cached = known
+        return True
 
     def _create_view(self) -> None:
         assert self._con is not None and self._inventory is not None
@@ -245,7 +281,16 @@ class DuckDBEngine:
             groups = [
                 FileGroup(g.columns, tuple(p for p in g.paths if p in chosen), g.source_names) for g in groups
             ]
+        # Files with a columnar cache entry are read from it, in one branch of their own.
+        cached = tuple(self._cached[p][1] for g in groups for p in g.paths if p in self._cached)
+        if cached:
+            groups = [
+                FileGroup(g.columns, tuple(p for p in g.paths if p not in self._cached), g.source_names)
+                for g in groups
+            ]
         branches = [self._branch(g) for g in groups if g.paths]
+        if cached:
+            branches.append(self._cached_branch(cached))
         if not branches:
             types = spec.column_types()
             empty = [f"CAST(NULL AS {duckdb_type(types[c])}) AS {_ident(c)}" for c in spec.columns]
@@ -299,6 +344,12 @@ class DuckDBEngine:
             )
         return f"SELECT {', '.join(select)} FROM {source}"
 
+    def _cached_branch(self, entries: tuple[str, ...]) -> str:
+        """Cache entries hold the data columns as the text branch produced them; each entry's path
+        ends like its source's, so the same expressions give the partition columns (and prune)."""
+        select = [_ident(c) for c in self.spec.columns] + self._partition_exprs()
+        return f"SELECT {', '.join(select)} FROM read_parquet({_path_list(entries)}, filename = true)"
+
     # --- running and bad files ---------------------------------------------------------------
 
     def _run(
@@ -323,6 +374,8 @@ class DuckDBEngine:
                     return interruptible(con, lambda: _described(con.execute(statement)))
             except duckdb.Error as err:
                 message = str(err)
+                if self._forget_entries(message):
+                    continue  # a damaged cache entry: read those files as text instead
                 path = self._culprit(message)
                 if path is None:
                     raise QueryFailed(
@@ -331,6 +384,17 @@ class DuckDBEngine:
                 self._reject(path, reason_for(message, path))
                 self._drop_from_groups(path)
                 self._create_view()
+
+    def _forget_entries(self, message: str) -> bool:
+        """Cache entries a DuckDB error names are dropped (and deleted); True if there were any."""
+        named = [p for p, (_key, entry) in self._cached.items() if entry in message]
+        for path in named:
+            key, _entry = self._cached.pop(path)
+            if self._cache is not None:
+                self._cache.remove(key)
+        if named:
+            self._create_view()
+        return bool(named)
 
     def _culprit(self, message: str) -> str | None:
         """The data file a DuckDB error names, if any (it names the file for every read failure)."""
