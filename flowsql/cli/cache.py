@@ -34,7 +34,6 @@ def cache_group() -> None:
 def info(ctx: Any) -> None:
     """Where the caches are, how much they hold, and the columnar cache's size limit."""
     from flowsql import diskcache
-    from flowsql.cost.estimate import format_size as format_bytes
     from flowsql.engines.duckdb import cache as columnar
 
     chosen = columnar.settings(ctx.config.cache)
@@ -70,7 +69,6 @@ def info(ctx: Any) -> None:
 def clear(ctx: Any) -> None:
     """Delete every cached file: the columnar cache and the statement caches."""
     from flowsql import diskcache
-    from flowsql.cost.estimate import format_size as format_bytes
     from flowsql.engines.duckdb import cache as columnar
 
     store = columnar.for_config(ctx.config.cache, True)
@@ -83,6 +81,14 @@ def clear(ctx: Any) -> None:
         folder = diskcache.folder(namespace) or ""
         count, size = _files(folder, remove=True)
         click.echo(f"statements ({namespace}): removed {count} file(s), {format_bytes(size)}")
+
+
+def format_bytes(n: float) -> str:
+    """Decimal units, as config cache.max_size takes them (2GB = 2,000,000,000 bytes)."""
+    for unit, factor in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= factor:
+            return f"{n / factor:.1f} {unit}"
+    return f"{n:.0f} B"
 
 
 def _files(folder: str, *, remove: bool = False) -> tuple[int, int]:
