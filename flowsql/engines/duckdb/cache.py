@@ -166,7 +166,7 @@ class ColumnarCache:
         """The entry's Parquet file if it is complete; its use is recorded (for LRU eviction)."""
         data = self.data_path(key, source)
         meta = os.path.join(self.folder, key, ENTRY_FILE)
-        if not (os.path.isfile(meta) and os.path.isfile(data)):
+        if not (os.path.isfile(meta) and _looks_like_parquet(data)):
             return None
         with contextlib.suppress(OSError):
             os.utime(meta)
@@ -314,6 +314,17 @@ def _lock(folder: str, *, exclusive: bool, wait: bool) -> Any:
         handle.close()
         return None
     return handle
+
+
+def _looks_like_parquet(path: str) -> bool:
+    """Both of Parquet's magic markers in place: an entry cut short (by a full disk, say) is not used."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+            handle.seek(-4, os.SEEK_END)
+            return head == b"PAR1" and handle.read(4) == b"PAR1"
+    except OSError:
+        return False
 
 
 def _scandir(folder: str) -> list[os.DirEntry[str]]:

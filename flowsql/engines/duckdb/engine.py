@@ -103,6 +103,7 @@ class DuckDBEngine:
         # Text only: the columnar cache, and the files the view reads from it (source -> key, entry).
         self._cache = cache if spec.file_format is FileFormat.TEXT else None
         self._cached: dict[str, tuple[str, str]] = {}
+        self._suspects: dict[str, tuple[str, str]] = {}  # entries taken out after an unexplained error
 
     # --- public -----------------------------------------------------------------------------
 
@@ -155,6 +156,11 @@ class DuckDBEngine:
             statement = cached_to_duckdb(sql, schema=schema)
             self._translated[sql] = statement
         return statement
+
+    @property
+    def cached_files(self) -> list[str]:
+        """The text files the view reads from the columnar cache instead."""
+        return sorted(self._cached)
 
     @property
     def files_skipped(self) -> list[tuple[str, str]]:
@@ -263,6 +269,7 @@ class DuckDBEngine:
                     columns = ", ".join(_ident(c) for c in self.spec.columns)
                     wanted[path] = f"SELECT {columns} FROM ({self._branch(one)})"
         self._cache.share()
+        self._suspects = {}
         threads = int(self.threads or self._con.execute("SELECT current_setting('threads')").fetchone()[0])
         cached = cachefill.fill(self._con, self._cache, wanted, _literal, threads)
         known = {p: e for p, e in self._cached.items() if p not in wanted}
@@ -298,7 +305,18 @@ class DuckDBEngine:
             branches = [f"SELECT {', '.join(empty)} WHERE false"]
         body = "\nUNION ALL\n".join(branches)
         self._con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(spec.database)}")
-        self._con.execute(f"CREATE OR REPLACE VIEW {_ident(spec.database)}.{_ident(spec.table)} AS\n{body}")
+        create = f"CREATE OR REPLACE VIEW {_ident(spec.database)}.{_ident(spec.table)} AS\n{body}"
+        if not cached:
+            self._con.execute(create)
+            return
+        import duckdb
+
+        try:
+            self._con.execute(create)
+        except duckdb.Error as err:
+            # Binding reads the first entry's footer: a damaged one fails here, named or not.
+            if not self._forget_entries(str(err), otherwise=cached[0]):
+                raise
 
     def _partition_exprs(self) -> list[str]:
         """One regexp_extract over the file path per partition column: the form DuckDB prunes files on."""
@@ -371,10 +389,12 @@ class DuckDBEngine:
         while True:
             try:
                 with watching(con, self.progress):
-                    return interruptible(con, lambda: _described(con.execute(statement)))
+                    answer = interruptible(con, lambda: _described(con.execute(statement)))
+                self._forget_suspects()
+                return answer
             except duckdb.Error as err:
                 message = str(err)
-                if self._forget_entries(message):
+                if self._forget_entries(message) or self._suspect_entries(message):
                     continue  # a damaged cache entry: read those files as text instead
                 path = self._culprit(message)
                 if path is None:
@@ -385,9 +405,12 @@ class DuckDBEngine:
                 self._drop_from_groups(path)
                 self._create_view()
 
-    def _forget_entries(self, message: str) -> bool:
-        """Cache entries a DuckDB error names are dropped (and deleted); True if there were any."""
+    def _forget_entries(self, message: str, otherwise: str | None = None) -> bool:
+        """Cache entries a DuckDB error names (else the entry `otherwise`) are dropped from the view
+        and deleted, and the view is made again; True if there were any."""
         named = [p for p, (_key, entry) in self._cached.items() if entry in message]
+        if not named and otherwise is not None:
+            named = [p for p, (_key, entry) in self._cached.items() if entry == otherwise]
         for path in named:
             key, _entry = self._cached.pop(path)
             if self._cache is not None:
@@ -395,6 +418,22 @@ class DuckDBEngine:
         if named:
             self._create_view()
         return bool(named)
+
+    def _suspect_entries(self, message: str) -> bool:
+        """An error naming no file while the view reads cache entries (a damaged page says only
+        'Invalid data'): run on the text instead; if that succeeds the entries were at fault."""
+        if not self._cached or self._culprit(message) is not None:
+            return False
+        self._suspects.update(self._cached)
+        self._cached = {}
+        self._create_view()
+        return True
+
+    def _forget_suspects(self) -> None:
+        for key, _entry in self._suspects.values():
+            if self._cache is not None:
+                self._cache.remove(key)
+        self._suspects = {}
 
     def _culprit(self, message: str) -> str | None:
         """The data file a DuckDB error names, if any (it names the file for every read failure)."""
