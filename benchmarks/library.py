@@ -1,11 +1,14 @@
-"""Library-level timings, start-up excluded: everything is imported and warmed once, then each
-measurement uses a fresh session (or connection), alternating so both sides see the same noise.
-Prints one JSON object.
+"""Library-level timings (engine time), start-up excluded: everything is imported and warmed once,
+then each measurement uses a fresh session (or connection), alternating so both sides see the same
+noise. Text figures run with the columnar cache off unless they measure it; the cache lives under
+FLOWSQL_CACHE_DIR, which run.py points at the benchmark's folder. Prints one JSON object.
 Usage: python library.py TEXT PARQUET START END DAY_START DAY_END PAIRS [INVESTIGATION,...]"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import time
 from typing import Any
@@ -42,15 +45,27 @@ def hand(folder: str, start: int, end: int) -> list[list[Any]]:
         con.close()
 
 
-def library(location: str, start: str, end: str, **options: Any) -> list[list[Any]]:
+# The second question in the cache figures: another investigation than the one that filled the cache.
+SECOND = "rejected_ssh_sources"
+
+
+def library(
+    location: str, start: str, end: str, name: str = "top_talkers", **options: Any
+) -> list[list[Any]]:
+    options.setdefault("cache", False)
     session = flowsql.connect(engine="duckdb", location=location, **options)
     try:
-        return [list(r) for r in session.run("top_talkers", start=start, end=end)]
+        return [list(r) for r in session.run(name, start=start, end=end)]
     finally:
         session.close()
 
 
+def empty_cache() -> None:
+    shutil.rmtree(os.path.join(os.environ["FLOWSQL_CACHE_DIR"], "columnar"), ignore_errors=True)
+
+
 def investigations(location: str, start: str, end: str, names: list[str], **options: Any) -> int:
+    options.setdefault("cache", False)
     session = flowsql.connect(engine="duckdb", location=location, **options)
     try:
         return sum(len(session.run(name, start=start, end=end)) for name in names)
@@ -59,7 +74,7 @@ def investigations(location: str, start: str, end: str, names: list[str], **opti
 
 
 def files_read(location: str, start: str, end: str) -> int:
-    session = flowsql.connect(engine="duckdb", location=location)
+    session = flowsql.connect(engine="duckdb", location=location, cache=False)
     try:
         rendered = session.prepare("top_talkers", start=start, end=end)
         return session.engine.files_read(rendered.sql, window=rendered.window)
@@ -76,7 +91,9 @@ def main() -> None:
     hand(text, epoch[start], epoch[end])
     library(text, start, end)
     library(parquet, start, end, **pq)
-    out: dict[str, Any] = {k: [] for k in ("hand", "flowsql", "day", "text_all", "parquet_all")}
+    library(text, start, end, SECOND)
+    keys = ("hand", "flowsql", "day", "text_all", "parquet_all", "cache_first", "cache_second")
+    out: dict[str, Any] = {k: [] for k in keys}
     for pair in range(int(pairs)):
         # Alternate who goes first, so neither always inherits the other's cache state.
         steps = [
@@ -91,9 +108,15 @@ def main() -> None:
             else:
                 flowsql_rows = rows
         out["day"].append(timed(lambda: library(text, day_start, day_end))[0])
+        empty_cache()
+        seconds, cached_first = timed(lambda: library(text, start, end, cache=True))
+        out["cache_first"].append(seconds)
+        seconds, cached_second = timed(lambda: library(text, start, end, SECOND, cache=True))
+        out["cache_second"].append(seconds)
     out["text_all"].append(timed(lambda: investigations(text, start, end, names))[0])
     out["parquet_all"].append(timed(lambda: investigations(parquet, start, end, names, **pq))[0])
     out["same_rows"] = hand_rows == flowsql_rows
+    out["cache_rows"] = cached_first == flowsql_rows and cached_second == library(text, start, end, SECOND)
     out["parquet_rows"] = library(parquet, start, end, **pq) == flowsql_rows
     out["files_full"] = files_read(text, start, end)
     out["files_day"] = files_read(text, day_start, day_end)

@@ -1,12 +1,15 @@
-"""Contenders and rounds: each contender timed side by side in rotating order, ratios within rounds."""
+"""Contenders and rounds: each contender timed side by side in rotating order, ratios within rounds,
+and each run's peak memory (the child's own maximum resident set, from wait4)."""
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +22,9 @@ class Contender:
     rounds: int | None = None  # None: every round
     repeat: int = 1  # runs per round (more for the sub-second ones)
     answers: bool = True  # prints top_talkers rows as JSON
+    before: Callable[[], None] | None = None  # run before each timed run, untimed (e.g. empty a cache)
     per_round: list[list[float]] = field(default_factory=list)
+    peak_kb: list[int] = field(default_factory=list)
     rows: Any = None
 
     @property
@@ -30,6 +35,10 @@ class Contender:
     def median(self) -> float:
         return statistics.median(self.times) if self.times else float("nan")
 
+    @property
+    def peak_mb(self) -> float:
+        return statistics.median(self.peak_kb) / 1024 if self.peak_kb else float("nan")
+
 
 def paired_ratio(a: list[list[float]], b: list[list[float]]) -> float:
     """The median over rounds of a's median over b's median within the round: contenders that ran
@@ -38,19 +47,42 @@ def paired_ratio(a: list[list[float]], b: list[list[float]]) -> float:
     return statistics.median(ratios) if ratios else float("nan")
 
 
+def paired_difference(a: list[list[float]], b: list[list[float]]) -> float:
+    """Like paired_ratio, for a - b (seconds)."""
+    diffs = [statistics.median(x) - statistics.median(y) for x, y in zip(a, b, strict=False) if x and y]
+    return statistics.median(diffs) if diffs else float("nan")
+
+
+def _run_once(contender: Contender) -> tuple[float, int, str, str]:
+    """One run: wall seconds, peak resident set in KB, stdout, stderr."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        began = time.perf_counter()
+        process = subprocess.Popen(
+            contender.args, stdout=out, stderr=err, env=contender.env, cwd=tempfile.gettempdir()
+        )
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - began
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if process.returncode != 0:
+        raise RuntimeError(f"{contender.name} failed ({process.returncode}): {stderr.strip()[-1500:]}")
+    return seconds, int(usage.ru_maxrss), stdout, stderr
+
+
 def run_round(contender: Contender) -> None:
     times = []
+    stdout = ""
     for _ in range(contender.repeat):
-        began = time.perf_counter()
-        done = subprocess.run(
-            contender.args, capture_output=True, text=True, env=contender.env, cwd=tempfile.gettempdir()
-        )
-        times.append(time.perf_counter() - began)
-        if done.returncode != 0:
-            raise RuntimeError(f"{contender.name} failed ({done.returncode}): {done.stderr.strip()[-1500:]}")
+        if contender.before is not None:
+            contender.before()
+        seconds, peak, stdout, _stderr = _run_once(contender)
+        times.append(seconds)
+        contender.peak_kb.append(peak)
     contender.per_round.append(times)
     if contender.answers:
-        rows = json.loads(done.stdout)
+        rows = json.loads(stdout)
         contender.rows = [
             [r[k] for k in ("srcaddr", "dstaddr", "bytes", "packets", "flows")] if isinstance(r, dict) else r
             for r in rows

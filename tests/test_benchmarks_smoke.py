@@ -26,18 +26,34 @@ def test_quick_benchmark_prints_every_figure(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     table = done.stdout
     for figure in (
-        "decompression floor",
+        "set many:",
+        "set large:",
         "hand-written DuckDB script",
-        "flowsql run top_talkers --engine duckdb (whole process)",
+        "cold text scan: flowsql run top_talkers --no-cache, whole process",
+        "cold text scan, engine time",
+        "one-day window vs 7 days",
+        "one-day window: files read",
+        "columnar cache, first run (fills it)",
+        "columnar cache, a second investigation, engine time",
+        "columnar cache, a second investigation, whole process",
+        "Parquet copy vs gzip text",
+        "flowsql --help vs python -c 'import click'",
+        "flowsql run over an empty window",
+        "peak memory (RSS)",
+        "decompression floor",
         "Python gzip+split loop",
         "pandas",
         "flowlogs-reader over S3",
-        "library: session.run(top_talkers) vs the hand-written query",
-        "one-day window: files read",
-        "one-day window vs full set",
-        "Parquet copy vs gzip text",
         "sizes: Parquet copy vs gzip text",
-        "flowsql --help vs python -c 'import click'",
     ):
         assert figure in table, f"{figure!r} missing from:\n{table}"
     assert "answer differs" not in table
+    header = table.splitlines()[table.splitlines().index("") + 1]
+    assert "many: measured" in header and "large: measured" in header
+    rows = [
+        [c.strip() for c in line.split("|")[1:-1]] for line in table.splitlines() if line.startswith("| ")
+    ]
+    targeted = [r for r in rows[1:] if r[1]]
+    assert len(targeted) >= 10
+    for row in targeted:  # every target judged on both sets
+        assert row[4] in ("PASS", "FAIL") and row[7] in ("PASS", "FAIL"), row
