@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from flowsql.engines.duckdb.cache import WRITE_OPTIONS, ColumnarCache
@@ -73,6 +72,8 @@ def fill(
     if workers == 1:
         results = [write(job) for job in missing]
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(workers) as pool:
             results = list(pool.map(write, missing))
     for source, key, data in results:
