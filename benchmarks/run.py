@@ -209,11 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         # Which figure missed its target, on stderr too, so a failing exit status is never unexplained.
         print(f"FAIL: {failed}", file=sys.stderr)
     if failing:
-        print("
-FAIL: " + "; ".join(failing))
+        print("\nFAIL: " + "; ".join(failing))
         return 1
-    print("
-every target holds")
+    print("\nevery target holds")
     return 0
 
 
