@@ -42,13 +42,13 @@ class Sizes:
 # Two layouts of the same 2.1 M records over 7 days: many mid-sized files (3 a day, ~95,000 records
 # each, one Region) and few large ones (2 a day in each of 2 Regions, 75,000 records each).
 FULL = (
-    Sizes("many", "1 Region, 3 files a day", 2_100_000, 3, runs=5, reader_runs=3, library_pairs=3),
+    Sizes("many", "1 Region, 3 files a day", 2_100_000, 3, runs=3, reader_runs=2, library_pairs=3),
     Sizes(
         "large",
         "2 Regions, 2 files a day",
         2_100_000,
         2,
-        runs=5,
+        runs=3,
         reader_runs=1,
         library_pairs=3,
         regions=("us-east-1", "eu-west-1"),
