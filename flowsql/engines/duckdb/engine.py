@@ -422,10 +422,11 @@ class DuckDBEngine:
     def _suspect_entries(self, message: str) -> bool:
         """An error naming no file while the view reads cache entries (a damaged page says only
         'Invalid data'): run on the text instead; if that succeeds the entries were at fault."""
-        if not self._cached or self._culprit(message) is not None:
+        in_view = {p: e for p, e in self._cached.items() if self._subset is None or p in self._subset}
+        if not in_view or self._culprit(message) is not None:
             return False
-        self._suspects.update(self._cached)
-        self._cached = {}
+        self._suspects.update(in_view)
+        self._cached = {p: e for p, e in self._cached.items() if p not in in_view}
         self._create_view()
         return True
 
