@@ -322,3 +322,17 @@ def test_cache_settings_are_checked() -> None:
         settings({"size": "1GB"})
     with pytest.raises(ConfigError, match=r"cache\.enabled must be true or false"):
         settings({"enabled": "yes"})
+
+
+def test_a_failing_statement_fails_alike_and_keeps_the_entries(tmp_path: Path, cache_dir: Path) -> None:
+    sample = _sample(tmp_path)
+    _answer(sample)
+    before = {p: p.stat().st_mtime_ns for p in _entries(cache_dir)}
+    statement = 'SELECT CAST(action AS INTEGER) AS n FROM "vpc_flow_logs"."flow_logs"'
+    messages = []
+    for cache in (False, True):
+        with pytest.raises(flowsql.errors.QueryFailed) as failed, _connect(sample, cache=cache) as session:
+            session.sql(statement)
+        messages.append(failed.value.message)
+    assert messages[0] == messages[1]
+    assert {p: p.stat().st_mtime_ns for p in _entries(cache_dir)} == before, "entries kept"
