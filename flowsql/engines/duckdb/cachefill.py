@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from flowsql.engines.duckdb import files
 from flowsql.engines.duckdb.cache import WRITE_OPTIONS, ColumnarCache
 
 if TYPE_CHECKING:
@@ -84,3 +85,80 @@ def fill(
 
 def entries_exist(cached: dict[str, tuple[str, str]]) -> bool:
     return all(os.path.isfile(data) for _key, data in cached.values())
+
+
+class CachedViews:
+    """The DuckDB engine's side of the cache: which files its view reads from entries, and what
+    happens when an entry turns out damaged. Mixed into DuckDBEngine, whose state it uses."""
+
+    _cache: ColumnarCache | None
+    _cached: dict[str, tuple[str, str]]
+    _suspects: dict[str, tuple[str, str]]
+    _subset: frozenset[str] | None
+    _inventory: Any
+    _con: Any
+    spec: Any
+    threads: int | None
+
+    def _fill_cache(self, subset: frozenset[str] | None) -> bool:
+        """Entries of the columnar cache for the files the view will read (written for the ones that
+        have none yet); True when the view must change to read them."""
+        from flowsql.engines.duckdb.engine import _ident, _literal
+
+        assert self._cache is not None and self._inventory is not None and self._con is not None
+        wanted = {}
+        for group in self._inventory.groups:
+            for path in group.paths:
+                if subset is None or path in subset:
+                    one = files.FileGroup(group.columns, (path,), group.source_names)
+                    columns = ", ".join(_ident(c) for c in self.spec.columns)
+                    wanted[path] = f"SELECT {columns} FROM ({self._branch(one)})"
+        self._cache.share()
+        self._suspects = {}
+        threads = int(self.threads or self._con.execute("SELECT current_setting('threads')").fetchone()[0])
+        cached = fill(self._con, self._cache, wanted, _literal, threads)
+        known = {p: e for p, e in self._cached.items() if p not in wanted}
+        known.update(cached)
+        if known == self._cached:
+            return False
+        self._cached = known
+        return True
+
+    def _cached_branch(self, entries: tuple[str, ...]) -> str:
+        """Cache entries hold the data columns as the text branch produced them; each entry's path
+        ends like its source's, so the same expressions give the partition columns (and prune)."""
+        from flowsql.engines.duckdb.engine import _ident, _path_list
+
+        select = [_ident(c) for c in self.spec.columns] + self._partition_exprs()
+        return f"SELECT {', '.join(select)} FROM read_parquet({_path_list(entries)}, filename = true)"
+
+    def _forget_entries(self, message: str, otherwise: str | None = None) -> bool:
+        """Cache entries a DuckDB error names (else the entry `otherwise`) are dropped from the view
+        and deleted, and the view is made again; True if there were any."""
+        named = [p for p, (_key, entry) in self._cached.items() if entry in message]
+        if not named and otherwise is not None:
+            named = [p for p, (_key, entry) in self._cached.items() if entry == otherwise]
+        for path in named:
+            key, _entry = self._cached.pop(path)
+            if self._cache is not None:
+                self._cache.remove(key)
+        if named:
+            self._create_view()
+        return bool(named)
+
+    def _suspect_entries(self, message: str) -> bool:
+        """An error naming no file while the view reads cache entries (a damaged page says only
+        'Invalid data'): run on the text instead; if that succeeds the entries were at fault."""
+        in_view = {p: e for p, e in self._cached.items() if self._subset is None or p in self._subset}
+        if not in_view or self._culprit(message) is not None:
+            return False
+        self._suspects.update(in_view)
+        self._cached = {p: e for p, e in self._cached.items() if p not in in_view}
+        self._create_view()
+        return True
+
+    def _forget_suspects(self) -> None:
+        for key, _entry in self._suspects.values():
+            if self._cache is not None:
+                self._cache.remove(key)
+        self._suspects = {}

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from flowsql.engines.duckdb import files as localfiles
+from flowsql.engines.duckdb.cachefill import CachedViews
 from flowsql.engines.duckdb.files import FileGroup, Inventory
 from flowsql.engines.duckdb.interrupt import interruptible
 from flowsql.engines.duckdb.progress import watching
@@ -66,7 +67,7 @@ def _path_list(paths: tuple[str, ...]) -> str:
     return "[" + ", ".join(_literal(p) for p in paths) + "]"
 
 
-class DuckDBEngine:
+class DuckDBEngine(CachedViews):
     """Runs Athena SQL on DuckDB over spec.location; views are made once per engine, on first use."""
 
     name = "duckdb"
@@ -255,30 +256,6 @@ class DuckDBEngine:
             self._subset = subset
             self._create_view()
 
-    def _fill_cache(self, subset: frozenset[str] | None) -> bool:
-        """Entries of the columnar cache for the files the view will read (written for the ones that
-        have none yet); True when the view must change to read them."""
-        from flowsql.engines.duckdb import cachefill
-
-        assert self._cache is not None and self._inventory is not None and self._con is not None
-        wanted = {}
-        for group in self._inventory.groups:
-            for path in group.paths:
-                if subset is None or path in subset:
-                    one = FileGroup(group.columns, (path,), group.source_names)
-                    columns = ", ".join(_ident(c) for c in self.spec.columns)
-                    wanted[path] = f"SELECT {columns} FROM ({self._branch(one)})"
-        self._cache.share()
-        self._suspects = {}
-        threads = int(self.threads or self._con.execute("SELECT current_setting('threads')").fetchone()[0])
-        cached = cachefill.fill(self._con, self._cache, wanted, _literal, threads)
-        known = {p: e for p, e in self._cached.items() if p not in wanted}
-        known.update(cached)
-        if known == self._cached:
-            return False
-        self._cached = known
-        return True
-
     def _create_view(self) -> None:
         assert self._con is not None and self._inventory is not None
         spec = self.spec
@@ -362,12 +339,6 @@ class DuckDBEngine:
             )
         return f"SELECT {', '.join(select)} FROM {source}"
 
-    def _cached_branch(self, entries: tuple[str, ...]) -> str:
-        """Cache entries hold the data columns as the text branch produced them; each entry's path
-        ends like its source's, so the same expressions give the partition columns (and prune)."""
-        select = [_ident(c) for c in self.spec.columns] + self._partition_exprs()
-        return f"SELECT {', '.join(select)} FROM read_parquet({_path_list(entries)}, filename = true)"
-
     # --- running and bad files ---------------------------------------------------------------
 
     def _run(
@@ -404,37 +375,6 @@ class DuckDBEngine:
                 self._reject(path, reason_for(message, path))
                 self._drop_from_groups(path)
                 self._create_view()
-
-    def _forget_entries(self, message: str, otherwise: str | None = None) -> bool:
-        """Cache entries a DuckDB error names (else the entry `otherwise`) are dropped from the view
-        and deleted, and the view is made again; True if there were any."""
-        named = [p for p, (_key, entry) in self._cached.items() if entry in message]
-        if not named and otherwise is not None:
-            named = [p for p, (_key, entry) in self._cached.items() if entry == otherwise]
-        for path in named:
-            key, _entry = self._cached.pop(path)
-            if self._cache is not None:
-                self._cache.remove(key)
-        if named:
-            self._create_view()
-        return bool(named)
-
-    def _suspect_entries(self, message: str) -> bool:
-        """An error naming no file while the view reads cache entries (a damaged page says only
-        'Invalid data'): run on the text instead; if that succeeds the entries were at fault."""
-        in_view = {p: e for p, e in self._cached.items() if self._subset is None or p in self._subset}
-        if not in_view or self._culprit(message) is not None:
-            return False
-        self._suspects.update(in_view)
-        self._cached = {p: e for p, e in self._cached.items() if p not in in_view}
-        self._create_view()
-        return True
-
-    def _forget_suspects(self) -> None:
-        for key, _entry in self._suspects.values():
-            if self._cache is not None:
-                self._cache.remove(key)
-        self._suspects = {}
 
     def _culprit(self, message: str) -> str | None:
         """The data file a DuckDB error names, if any (it names the file for every read failure)."""
