@@ -43,6 +43,8 @@ CASES = {
         "regions": ("us-east-1", "eu-west-1"),
     },
     "hive-hourly-shuffled": {"layout": "hive", "hourly": True, "log_format": _shuffled_format()},
+    # transit gateway flow logs, for the tgw_* investigations
+    "tgw-daily": {"transit_gateway": True},
 }
 
 
@@ -92,19 +94,24 @@ def _rows(session: flowsql.Session, name: str, **params: Any) -> list[tuple[Any,
 def test_every_investigation_same_rows_with_the_cache_off_filling_and_read(
     tmp_path: Path, cache_dir: Path, case: str
 ) -> None:
-    sample = generate(
-        tmp_path / "logs", days=2, end=END, records=3000, seed=13, files_per_day=4, **CASES[case]
-    )
+    options = dict(CASES[case])
+    sample: Any
+    if options.pop("transit_gateway", False):
+        from flowsql.sample.transit import generate as generate_transit
+
+        sample = generate_transit(tmp_path / "logs", days=2, end=END, records=3000, seed=13, files_per_day=4)
+        required: dict[str, dict[str, Any]] = {}
+    else:
+        sample = generate(
+            tmp_path / "logs", days=2, end=END, records=3000, seed=13, files_per_day=4, **options
+        )
+        required = _required(sample)
     files = sorted(Path(sample.spec.location).rglob("*.log.gz"))
-    required = _required(sample)
     off = _connect(sample, cache=False)
     filling = _connect(sample)
     reading = _connect(sample)
     names = [i.name for i in off.investigations(available_only=True)]
-    if case.startswith("aws-daily-full"):
-        assert len(names) == len(off.investigations()), (
-            "the full format must make every investigation available"
-        )
+    assert set(names) == _available(off.spec)
     try:
         expected = {n: _rows(off, n, **required.get(n, {})) for n in names}
         assert not _entries(cache_dir), "cache=False must write no entry"
@@ -122,6 +129,24 @@ def test_every_investigation_same_rows_with_the_cache_off_filling_and_read(
         for s in (off, filling, reading):
             s.close()
     assert sum(bool(rows) for rows in expected.values()) >= 0.7 * len(names)
+
+
+def _available(spec: Any) -> set[str]:
+    from flowsql.investigations import library
+
+    found = library.load()
+    return {n for n in found.names() if not found.get(n).available(spec)}
+
+
+def test_the_cases_cover_every_packaged_investigation() -> None:
+    from flowsql.investigations import library
+    from flowsql.tables.spec import TableSpec
+
+    formats = [c.get("log_format") for c in CASES.values() if not c.get("transit_gateway")]
+    formats.append(" ".join("${" + name + "}" for name in flowfields.TGW_DEFAULT_FORMAT))
+    specs = [TableSpec.from_dict({"location": "/x", "log_format": f}) for f in formats]
+    covered = set().union(*(_available(spec) for spec in specs))
+    assert covered == set(library.load().names()), sorted(set(library.load().names()) - covered)
 
 
 def _sample(tmp_path: Path, **options: Any) -> SampleSet:
