@@ -13,6 +13,7 @@ from flowsql.tables.spec import TableSpec
 CONFIG_ENV = "FLOWSQL_CONFIG"
 QUERIES_ENV = "FLOWSQL_QUERIES"
 DEFAULT_NAME = ".flowsql.yaml"
+DEFAULT_INVENTORY = ".flowsql/inventory"
 
 TABLE_KEYS = (
     "location", "database", "table", "layout", "hourly", "file_format", "log_format",
@@ -62,6 +63,8 @@ class Config:
     max_scan: str | None = None
     cache: dict[str, Any] | None = None  # the columnar cache: {enabled: bool, max_size: 2GB}
     path: Path | None = None
+    # Where the inventory is: a local folder (relative to the config file) or s3://… for Athena.
+    inventory: str | None = None
 
     def table_spec(self, overrides: dict[str, Any] | None = None) -> TableSpec:
         """The TableSpec from the saved table options with the given flags laid over them."""
@@ -85,6 +88,14 @@ class Config:
         dirs.extend(str(base / q) for q in self.queries)
         return [Path(d) for d in dirs]
 
+    def inventory_location(self) -> str:
+        """The inventory's folder or S3 prefix: `inventory:` as configured, or the default
+        `.flowsql/inventory` next to the config file (the working directory without one)."""
+        base = self.path.parent if self.path else Path.cwd()
+        if self.inventory and self.inventory.startswith("s3://"):
+            return self.inventory
+        return str(base / (self.inventory or DEFAULT_INVENTORY))
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"engine": self.engine, "table": self.table}
         athena = {k: v for k, v in asdict(self.athena).items() if v is not None}
@@ -98,6 +109,8 @@ class Config:
             data["max_scan"] = self.max_scan
         if self.cache is not None:
             data["cache"] = self.cache
+        if self.inventory:
+            data["inventory"] = self.inventory
         return data
 
 
@@ -135,6 +148,7 @@ def load(explicit: str | os.PathLike[str] | None = None) -> Config:
         max_scan=data.get("max_scan"),
         cache=data.get("cache"),
         path=path,
+        inventory=str(data["inventory"]) if data.get("inventory") else None,
     )
 
 

@@ -191,6 +191,7 @@ TOP: dict[str, Any] = {
     "max_window_days": days,
     "max_scan": size,
     "cache": CACHE,
+    "inventory": text,
 }
 
 

@@ -78,6 +78,7 @@ class Session:
         progress: Callable[[AthenaProgress], None] | None = None,
         config: Config | None = None,
         cache: bool | None = None,
+        inventory: str | Path | None = None,
     ) -> None:
         if engine not in ENGINES:
             raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -91,6 +92,7 @@ class Session:
         self.progress = progress
         self.config = config or Config()
         self.cache = cache
+        self.inventory_location = str(inventory) if inventory is not None else self.config.inventory_location()
         self._engine: Engine | None = None
         self._library: Library | None = None
 
@@ -113,10 +115,22 @@ class Session:
 
         columnar = for_config(self.config.cache, self.cache)
         engine = DuckDBEngine(
-            self.spec, skip_bad_files=self.skip_bad_files, threads=self.threads, cache=columnar
+            self.spec,
+            skip_bad_files=self.skip_bad_files,
+            threads=self.threads,
+            cache=columnar,
+            inventory=self.inventory_location if self.has_inventory else None,
         )
         engine.progress = self.local_progress
         return engine
+
+    @property
+    def has_inventory(self) -> bool:
+        """Whether this engine can join the inventory: on DuckDB a local folder holding one, on
+        Athena an s3:// location (its Glue tables are made by `flowsql inventory refresh`)."""
+        from flowsql.inventory import location
+
+        return location.available(self.inventory_location, self.engine_name)
 
     @property
     def library(self) -> Library:
@@ -143,7 +157,9 @@ class Session:
 
     def prepare(self, name: str, /, **params: Any) -> Rendered:
         """Check the parameters, render and validate: the Rendered SQL, window and typed values."""
-        return self.investigation(name).render(self.spec, params, max_window_days=self.max_window_days)
+        return self.investigation(name).render(
+            self.spec, params, max_window_days=self.max_window_days, inventory=self.has_inventory
+        )
 
     def render(self, name: str, /, **params: Any) -> str:
         """The validated Athena SQL that run() would send, for reading or pasting into the console."""
@@ -215,6 +231,7 @@ def connect(
     threads: int | None = None,
     progress: Callable[[AthenaProgress], None] | None = None,
     cache: bool | None = None,
+    inventory: str | Path | None = None,
     **options: Any,
 ) -> Session:
     """A Session for one flow-log table.
@@ -228,6 +245,8 @@ def connect(
     progress: Athena: called with an AthenaProgress after every status poll.
     cache: DuckDB over text files: keep what was read as Parquet for later runs [config's
       cache.enabled, else True]; False reads the text every time.
+    inventory: the inventory's folder (DuckDB) or s3:// prefix (Athena) [config's `inventory:`, else
+      .flowsql/inventory next to the config file].
     options: TABLE OPTIONS (location, database, table, layout, hourly, file_format, log_format,
       accounts, regions, start_date, partitioning) and Athena settings (region, profile, workgroup,
       output_location, endpoint_url, result_reuse_minutes, timeout_seconds).
@@ -253,6 +272,7 @@ def connect(
         progress=progress,
         config=cfg,
         cache=cache,
+        inventory=inventory,
     )
 
 

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from flowsql.cli import cache, compliance, cost, doctor, queries, run, sample, sql, tables
+from flowsql.cli import cache, compliance, cost, doctor, inventory, queries, run, sample, sql, tables
 from flowsql.cli.app import cli
 from flowsql.errors import FlowsqlError
 
@@ -33,6 +33,7 @@ COMMANDS: tuple[click.Command, ...] = (
     sample.demo_command,
     compliance.compliance,
     cache.cache_group,
+    inventory.inventory,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

@@ -183,7 +183,10 @@ def render(
     values = merge_window(parse_assignments(params), window)
     inv = load_library(ctx, queries).get(name)
     spec = ctx.spec(table_opts)
-    rendered = inv.render(spec, values, max_window_days=ctx.config.max_window_days)
+    from flowsql.inventory import location
+
+    has_inventory = location.configured(ctx.config.inventory_location())
+    rendered = inv.render(spec, values, max_window_days=ctx.config.max_window_days, inventory=has_inventory)
     click.echo(rendered.sql)
 
 

@@ -22,7 +22,14 @@ from flowsql.tables.fields import Field
 from flowsql.tables.spec import TableSpec
 
 CATEGORIES = ("security", "troubleshooting", "cost/usage", "health")
-HEADER_KEYS = ("name", "title", "description", "category", "fields", "params", "columns")
+HEADER_KEYS = (
+    "name", "title", "description", "category", "fields", "params", "columns", "inventory",
+    "inventory_columns",
+)  # fmt: skip
+# `inventory: required`: refused without an inventory; `optional`: runs either way, and adds the
+# `inventory_columns` after `columns` when the inventory exists (so output without it never changes).
+INVENTORY_MODES = ("required", "optional")
+REFRESH_HINT = "run `flowsql inventory refresh` (or set `inventory:` in .flowsql.yaml to where one is)"
 _REQUIRED_KEYS = ("name", "title", "description", "category", "fields", "columns")
 _STEM = re.compile(r"^[a-z][a-z0-9_]*$")
 _FIELD = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -30,7 +37,9 @@ _FIELD = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered, validated investigation: `sql` is exactly what an engine runs."""
+    """A rendered, validated investigation: `sql` is exactly what an engine runs. `window` is the
+    span every read of the table is bounded to: the investigation's window, widened to the start of
+    its baseline window when the template reads one (`in_baseline`); `values` hold start and end."""
 
     investigation: Investigation
     sql: str
@@ -56,6 +65,8 @@ class Investigation:
     overrides: bool
     template: str
     header_lines: int = 0
+    inventory: str | None = None
+    inventory_columns: tuple[str, ...] = ()
 
     def available(self, spec: TableSpec) -> list[Field]:
         """The fields this investigation needs that the table lacks (empty: it can run)."""
@@ -65,6 +76,17 @@ class Investigation:
         missing = self.available(spec)
         return f"needs {describe_fields(missing)}" if missing else None
 
+    def inventory_modes(self) -> tuple[bool, ...]:
+        """The inventory states it renders in: with it, without it, or both."""
+        if self.inventory == "required":
+            return (True,)
+        return (False, True) if self.inventory == "optional" else (False,)
+
+    def output_columns(self, inventory: bool) -> tuple[str, ...]:
+        if inventory and self.inventory == "optional":
+            return (*self.columns, *self.inventory_columns)
+        return self.columns
+
     def render(
         self,
         spec: TableSpec,
@@ -73,11 +95,13 @@ class Investigation:
         max_window_days: float = 31,
         now: datetime | None = None,
         cache: bool = True,
+        inventory: bool = False,
     ) -> Rendered:
         """Check the parameters, render the template for `spec`, validate it, regenerate the SQL.
 
         With `cache`, a statement validated before (same rendered text, table and validator) is taken
-        from disk without importing sqlglot; its `tree` is then None."""
+        from disk without importing sqlglot; its `tree` is then None. `inventory`: whether the
+        inventory tables exist (an investigation that requires them is refused without)."""
         missing = self.available(spec)
         if missing:
             raise NotAvailable(
@@ -85,27 +109,37 @@ class Investigation:
                 hint="the flow log's format must include these fields (see `flowsql show "
                 f"{self.name}`); with --log-format, tell flowsql the format the logs really have",
             )
+        if self.inventory == "required" and not inventory:
+            raise NotAvailable(
+                f"{self.name} needs the inventory (interfaces, security groups, NAT gateways, AWS IP "
+                "ranges), and there is none",
+                hint=REFRESH_HINT,
+            )
+        inventory = inventory and self.inventory is not None
         given = dict(params or {})
         start, end, last = given.pop("start", None), given.pop("end", None), given.pop("last", None)
         window = TimeWindow.parse(start, end, last=last, max_span=timedelta(days=max_window_days), now=now)
         values = paramsmod.resolve(self.params, given, investigation=self.name)
-        text = self.render_text(spec, window, values)
+        reads: list[TimeWindow] = []
+        text = self.render_text(spec, window, values, inventory=inventory, reads=reads)
+        span = TimeWindow(min(w.start for w in reads), max(w.end for w in reads)) if reads else window
         values = {"start": window.start, "end": window.end, **values}
+        columns = self.output_columns(inventory)
         if not cache:
-            sql, tree = self._validate(text, spec)
-            return Rendered(self, sql, window, values, tree)
+            sql, tree = self._validate(text, spec, columns)
+            return Rendered(self, sql, span, values, tree)
         from flowsql import diskcache
 
         here = Path(__file__)
         sql = diskcache.remember(
             "validated-sql",
             (str(here), str(here.with_name("validate.py"))),
-            [text, spec.to_json(), list(self.columns), str(self.path)],
-            lambda: self._validate(text, spec)[0],
+            [text, spec.to_json(), list(columns), str(self.path)],
+            lambda: self._validate(text, spec, columns)[0],
         )
-        return Rendered(self, sql, window, values)
+        return Rendered(self, sql, span, values)
 
-    def _validate(self, text: str, spec: TableSpec) -> tuple[str, Any]:
+    def _validate(self, text: str, spec: TableSpec, columns: tuple[str, ...] | None = None) -> tuple[str, Any]:
         """The regenerated SQL of rendered text and its tree, or the first problem with file:line:col."""
         from flowsql.investigations import validate
 
@@ -119,18 +153,27 @@ class Investigation:
                 hint=exc.hint,
             ) from None
         returned = validate.output_columns(tree)
-        if returned != list(self.columns):
+        promised = list(self.columns if columns is None else columns)
+        if returned != promised:
             raise ValidationError(
                 f"{self.path}: {self.name} returns columns {', '.join(returned)} but its header "
-                f"promises {', '.join(self.columns)}"
+                f"promises {', '.join(promised)}"
             )
         return validate.regenerate(tree), tree
 
-    def render_text(self, spec: TableSpec, window: TimeWindow, values: Mapping[str, Any]) -> str:
+    def render_text(
+        self,
+        spec: TableSpec,
+        window: TimeWindow,
+        values: Mapping[str, Any],
+        *,
+        inventory: bool = False,
+        reads: list[TimeWindow] | None = None,
+    ) -> str:
         """The template's output before validation (line numbers match the file's)."""
         from flowsql.investigations import macros
 
-        context = {**macros.helpers(spec, window), **values}
+        context = {**macros.helpers(spec, window, inventory=inventory, reads=reads), **values}
         try:
             return self._compiled().render(context)
         except QueryDefinitionError:

@@ -185,9 +185,9 @@ def check(library: Library, name: str, *, now: datetime | None = None) -> Report
     for spec in (full, v2):
         if problems or (spec is v2 and inv.available(v2)):
             break
-        for values in inv.variants():
+        for values, has_inventory in ((v, i) for i in inv.inventory_modes() for v in inv.variants()):
             try:
-                rendered = inv.render(spec, values, now=now, cache=False)
+                rendered = inv.render(spec, values, now=now, cache=False, inventory=has_inventory)
             except ValidationError as exc:
                 message = (
                     exc.message.split(": ", 1)[1] if exc.message.startswith(str(inv.path)) else exc.message

@@ -41,6 +41,7 @@ from flowsql.investigations.investigation import (
     _STEM,
     CATEGORIES,
     HEADER_KEYS,
+    INVENTORY_MODES,
     Investigation,
     environment,
     parse_template,
@@ -147,6 +148,16 @@ def load_file(path: str | Path, *, source: str = "user", overrides: bool = False
         )
     needed = _name_list(meta["fields"], "fields", fail, pattern=_FIELD)
     columns = _name_list(meta["columns"], "columns", fail, pattern=_STEM)
+    needs_inventory = meta.get("inventory")
+    if needs_inventory is not None and needs_inventory not in INVENTORY_MODES:
+        raise fail(
+            f"inventory must be one of {', '.join(INVENTORY_MODES)}, got {needs_inventory!r}", key="inventory"
+        )
+    extra_columns: list[str] = []
+    if "inventory_columns" in meta:
+        if needs_inventory != "optional":
+            raise fail("inventory_columns needs `inventory: optional`", key="inventory_columns")
+        extra_columns = _name_list(meta["inventory_columns"], "inventory_columns", fail, pattern=_STEM)
     declared: dict[str, Param] = {}
     raw_params = meta.get("params") or {}
     if not isinstance(raw_params, dict):
@@ -170,6 +181,8 @@ def load_file(path: str | Path, *, source: str = "user", overrides: bool = False
         overrides=overrides,
         template=template,
         header_lines=len(header_lines),
+        inventory=needs_inventory,
+        inventory_columns=tuple(extra_columns),
     )
     _check_template(investigation, header, fail)
     return investigation
@@ -218,6 +231,11 @@ def _check_template(inv: Investigation, header: str, fail: Any) -> None:
     for name in inv.params:
         if name not in used:
             raise fail(f"parameter {name} is declared but the template never uses it", key=f"params.{name}")
+    if ("inventory" in used or "has_inventory" in used) and inv.inventory is None:
+        raise fail(
+            "the template uses the inventory: declare `inventory: required` (or `optional`, with "
+            "{% if has_inventory %} around its use)"
+        )
     if "in_window" not in used:
         raise fail("the template never calls {{ in_window() }}: every read of the table must be bounded")
 

@@ -7,6 +7,10 @@
     {{ protocol_name("protocol") }}, {{ tcp_flags_name("tcp_flags") }},
     {{ traffic_path_name("traffic_path") }}, {{ port_service("dstport") }},
     {{ ip_version("srcaddr") }}    numbers and codes decoded for a human
+    {{ inventory("interfaces") }}  an inventory table ("database"."inventory_interfaces"); the
+                                   investigation's header says `inventory: required` or `optional`
+    {{ has_inventory }}            whether the inventory exists (for `optional` investigations)
+    {{ in_baseline(days) }}        like in_window() for the `days` before the window's start
 
 Arguments are column names written in the template itself; a parameter value is refused, so a
 value can only ever reach SQL as a literal. Address tests ignore `-` (NULLIF before the cast): a
@@ -173,15 +177,66 @@ STATIC_HELPERS: dict[str, Callable[..., Markup]] = {
     "tcp_flags_name": tcp_flags_name,
 }
 
-HELPER_NAMES = frozenset({"table", "in_window", *STATIC_HELPERS})
+HELPER_NAMES = frozenset({"table", "in_window", "in_baseline", "inventory", "has_inventory", *STATIC_HELPERS})
+
+MAX_BASELINE_DAYS = 90
 
 
-def helpers(spec: TableSpec, window: TimeWindow) -> dict[str, Any]:
-    """The template context besides parameters, for one table and window."""
+def baseline_window(window: TimeWindow, days: Any) -> TimeWindow:
+    """The `days` days just before the window: what `in_baseline(days)` reads."""
+    from datetime import timedelta
+
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_BASELINE_DAYS:
+        raise MacroError(
+            f"in_baseline() takes a whole number of days from 1 to {MAX_BASELINE_DAYS} "
+            f"(an int parameter); got {days!r}"
+        )
+    return TimeWindow(window.start - timedelta(days=days), window.start)
+
+
+def helpers(
+    spec: TableSpec,
+    window: TimeWindow,
+    *,
+    inventory: bool = False,
+    reads: list[TimeWindow] | None = None,
+) -> dict[str, Any]:
+    """The template context besides parameters, for one table and window. `inventory`: whether the
+    inventory tables exist; `reads` collects every window the template reads (the window itself and
+    any baseline), so the caller can bound file pruning to their span."""
+    from flowsql.inventory.tables import TABLES, table_name
 
     def in_window() -> Markup:
         # The spec's accounts/regions describe what the table holds: restricting to them is what
         # partition projection does anyway, and prunes a local scan the same way.
+        if reads is not None:
+            reads.append(window)
         return Markup(f"({spec.window_predicate(window, spec.accounts, spec.regions)})")
 
-    return {"table": Markup(spec.qualified_name), "in_window": in_window, **STATIC_HELPERS}
+    def in_baseline(days: Any) -> Markup:
+        baseline = baseline_window(window, days)
+        if reads is not None:
+            reads.append(baseline)
+        return Markup(f"({spec.window_predicate(baseline, spec.accounts, spec.regions)})")
+
+    def inventory_table(name: Any) -> Markup:
+        if isinstance(name, Value) or not isinstance(name, str) or name not in TABLES:
+            raise MacroError(
+                f"inventory() takes the name of an inventory table written in the template "
+                f"({', '.join(TABLES)}); got {name!r}"
+            )
+        if not inventory:
+            raise MacroError(
+                "inventory() was called without an inventory: declare `inventory: required`, or guard "
+                "the use with {% if has_inventory %} and declare `inventory: optional`"
+            )
+        return Markup(f'"{spec.database}"."{table_name(name)}"')
+
+    return {
+        "table": Markup(spec.qualified_name),
+        "in_window": in_window,
+        "in_baseline": in_baseline,
+        "inventory": inventory_table,
+        "has_inventory": inventory,
+        **STATIC_HELPERS,
+    }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import ipaddress
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -56,6 +57,15 @@ class Value(str):
 
     def __sql__(self) -> str:
         return "'" + self.replace("'", "''") + "'"
+
+
+class Price(float):
+    """A price in US dollars: renders as a DOUBLE, so both engines compute with the same floats."""
+
+    __slots__ = ()
+
+    def __sql__(self) -> str:
+        return f"CAST({float(self)!r} AS DOUBLE)"
 
 
 class Instant(datetime):
@@ -260,6 +270,18 @@ class Param:
         moment = parse_instant(raw, self.name)
         return Instant.fromtimestamp(moment.timestamp(), moment.tzinfo)
 
+    def _price(self, raw: Any) -> Price:
+        expected = TYPES["price"][0]
+        if isinstance(raw, bool):
+            raise _fail(self.name, expected, raw)
+        try:
+            value = float(raw.strip()) if isinstance(raw, str) else float(raw)
+        except (TypeError, ValueError):
+            raise _fail(self.name, expected, raw) from None
+        if not (math.isfinite(value) and 0 <= value <= 1000):
+            raise _fail(self.name, expected, raw)
+        return Price(value)
+
     def _choice(self, raw: Any) -> Value:
         text = _text(self.name, raw, self.expected())
         for choice in self.choices:
@@ -320,6 +342,7 @@ TYPES: dict[str, tuple[str, Any]] = {
     "account": ("a 12-digit AWS account id", "123456789012"),
     "timestamp": ("an ISO-8601 date or datetime in UTC (2024-05-01T13:00:00Z)", "2024-05-01T00:00:00Z"),
     "text": (f"text of at most {MAX_TEXT} characters", "example"),
+    "price": ("a price in US dollars from 0 to 1000 (0.045)", 0.045),
 }
 
 _PARSERS = {
@@ -334,6 +357,7 @@ _PARSERS = {
     "timestamp": Param._timestamp,
     "choice": Param._choice,
     "text": Param._free_text,
+    "price": Param._price,
 }
 
 _SPEC_KEYS = ("type", "default", "help", "min", "max", "choices", "example")

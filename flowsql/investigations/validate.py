@@ -126,15 +126,25 @@ def _is_flow_table(table: exp.Table, spec: TableSpec) -> bool:
     )
 
 
+def _is_inventory_table(table: exp.Table, spec: TableSpec) -> bool:
+    from flowsql.inventory.tables import schema
+
+    return (
+        table.name.lower() in schema()
+        and table.db.lower() == spec.database
+        and (not table.catalog or table.catalog.lower() in _CATALOGS)
+    )
+
+
 def check_tables(tree: exp.Expression, spec: TableSpec, source: _Source) -> None:
-    """Only the flow-log table and the query's own CTEs may be read."""
+    """Only the flow-log table, the inventory tables and the query's own CTEs may be read."""
     ctes = _cte_names(tree)
     for table in tree.find_all(exp.Table):
         if not table.name:
             continue
         if not table.db and not table.catalog and table.name.lower() in ctes:
             continue
-        if _is_flow_table(table, spec):
+        if _is_flow_table(table, spec) or _is_inventory_table(table, spec):
             continue
         line, col = source.position(table)
         raise ValidationError(
@@ -178,7 +188,9 @@ def output_columns(tree: exp.Expression) -> list[str]:
 
 
 def _qualified(tree: exp.Query, spec: TableSpec, source: _Source | None = None) -> exp.Expression:
-    schema = {spec.database: {spec.table: spec.schema()}}
+    from flowsql.inventory.tables import full_schema
+
+    schema = full_schema(spec)
     try:
         return qualify(
             tree.copy(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowsql.engines.duckdb import files as localfiles
@@ -82,6 +83,7 @@ class DuckDBEngine(CachedViews):
         threads: int | None = None,
         prune: bool = True,
         cache: ColumnarCache | None = None,
+        inventory: str | Path | None = None,
     ) -> None:
         if spec.is_s3:
             raise LocationError(
@@ -93,6 +95,8 @@ class DuckDBEngine(CachedViews):
         self.threads = threads
         # prune=False reads every file whatever the window (the reference the pruning is tested against).
         self.prune = prune
+        # A folder of inventory Parquet files (flowsql.inventory.store), read as views beside the table.
+        self.inventory = Path(inventory) if inventory is not None else None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._inventory: Inventory | None = None
         self._skipped: dict[str, str] = {}
@@ -152,9 +156,9 @@ class DuckDBEngine(CachedViews):
         statement = self._translated.get(sql)
         if statement is None:
             from flowsql.engines.duckdb.translate import cached_to_duckdb
+            from flowsql.inventory.tables import full_schema
 
-            schema = {self.spec.database: {self.spec.table: self.spec.schema()}}
-            statement = cached_to_duckdb(sql, schema=schema)
+            statement = cached_to_duckdb(sql, schema=full_schema(self.spec))
             self._translated[sql] = statement
         return statement
 
@@ -226,6 +230,26 @@ class DuckDBEngine(CachedViews):
             self._reject(path, reason)
         self._inventory = inventory
         self._create_view()
+        if self.inventory is not None:
+            self._create_inventory_views(self.inventory)
+
+    def _create_inventory_views(self, folder: Path) -> None:
+        """One view per inventory table over its Parquet file, with the declared column types."""
+        assert self._con is not None
+        from flowsql.inventory import store
+        from flowsql.inventory.tables import TABLES, table_name
+
+        if not store.exists(folder):
+            raise LocationError(
+                f"no inventory in {folder}", hint="run `flowsql inventory refresh` to take a snapshot"
+            )
+        schema = _ident(self.spec.database)
+        for name, columns in TABLES.items():
+            select = ", ".join(f"CAST({_ident(c)} AS {store.duckdb_type(t)}) AS {_ident(c)}" for c, t in columns.items())
+            path = _literal(str(store.table_path(folder, name)))
+            self._con.execute(
+                f"CREATE OR REPLACE VIEW {schema}.{_ident(table_name(name))} AS SELECT {select} FROM read_parquet({path})"
+            )
 
     def _window_files(self, window: TimeWindow | None) -> frozenset[str] | None:
         """The files that can hold records starting in the window. A Parquet file whose footer has
