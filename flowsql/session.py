@@ -92,7 +92,9 @@ class Session:
         self.progress = progress
         self.config = config or Config()
         self.cache = cache
-        self.inventory_location = str(inventory) if inventory is not None else self.config.inventory_location()
+        self.inventory_location = (
+            str(inventory) if inventory is not None else self.config.inventory_location()
+        )
         self._engine: Engine | None = None
         self._library: Library | None = None
 

@@ -162,7 +162,7 @@ def test_ip_ranges_from_a_file(tmp_path: Path) -> None:
     assert rows[3]["ip_version"] == "IPv6" and rows[3]["prefix_length"] == 39
     assert info["ip_ranges_sync_token"] == "1714600000"
     (tmp_path / "bad.json").write_text('{"prefixes": 3}')
-    with pytest.raises(ConfigError, match="not AWS's ip-ranges.json"):
+    with pytest.raises(ConfigError, match=r"not AWS's ip-ranges\.json"):
         ip_ranges.load_file(tmp_path / "bad.json")
     with pytest.raises(ConfigError, match="cannot read"):
         ip_ranges.load_file(tmp_path / "missing.json")

@@ -89,8 +89,9 @@ def take(client: Any, *, region: str, now: datetime | None = None) -> Snapshot:
     except botocore.exceptions.ClientError as exc:
         raise ConfigError(
             f"EC2 refused the inventory snapshot in {region}: {aws.describe_client_error(exc)}",
-            hint="the snapshot needs ec2:DescribeNetworkInterfaces, DescribeInstances, DescribeSecurityGroups, "
-            "DescribeSecurityGroupRules, DescribeSubnets, DescribeVpcs and DescribeNatGateways",
+            hint="the snapshot needs ec2:DescribeNetworkInterfaces, DescribeInstances, "
+            "DescribeSecurityGroups, DescribeSecurityGroupRules, DescribeSubnets, DescribeVpcs and "
+            "DescribeNatGateways",
         ) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise ConfigError(f"cannot reach EC2 in {region}: {exc}") from None

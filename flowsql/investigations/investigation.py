@@ -139,7 +139,9 @@ class Investigation:
         )
         return Rendered(self, sql, span, values)
 
-    def _validate(self, text: str, spec: TableSpec, columns: tuple[str, ...] | None = None) -> tuple[str, Any]:
+    def _validate(
+        self, text: str, spec: TableSpec, columns: tuple[str, ...] | None = None
+    ) -> tuple[str, Any]:
         """The regenerated SQL of rendered text and its tree, or the first problem with file:line:col."""
         from flowsql.investigations import validate
 

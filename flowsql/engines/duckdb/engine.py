@@ -245,11 +245,12 @@ class DuckDBEngine(CachedViews):
             )
         schema = _ident(self.spec.database)
         for name, columns in TABLES.items():
-            select = ", ".join(f"CAST({_ident(c)} AS {store.duckdb_type(t)}) AS {_ident(c)}" for c, t in columns.items())
-            path = _literal(str(store.table_path(folder, name)))
-            self._con.execute(
-                f"CREATE OR REPLACE VIEW {schema}.{_ident(table_name(name))} AS SELECT {select} FROM read_parquet({path})"
+            select = ", ".join(
+                f"CAST({_ident(c)} AS {store.duckdb_type(t)}) AS {_ident(c)}" for c, t in columns.items()
             )
+            path = _literal(str(store.table_path(folder, name)))
+            view = f"{schema}.{_ident(table_name(name))}"
+            self._con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {select} FROM read_parquet({path})")
 
     def _window_files(self, window: TimeWindow | None) -> frozenset[str] | None:
         """The files that can hold records starting in the window. A Parquet file whose footer has
