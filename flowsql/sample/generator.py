@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from flowsql.errors import ConfigError
+from flowsql.inventory import store
 from flowsql.investigations.window import TimeWindow
+from flowsql.sample import context as planted_context
 from flowsql.sample import incidents as planting
 from flowsql.sample import network
 from flowsql.tables import fields as flowfields
@@ -38,6 +40,7 @@ from flowsql.tables.spec import FileFormat, TableSpec
 UTC = timezone.utc
 SLOT = 300  # files hold the records whose end time falls in one 5-minute window
 MARKER = ".flowsql-sample.json"
+INVENTORY = "inventory"  # the matching inventory, beside AWSLogs/
 RECORDS_PER_FILE = 1000
 GZIP_LEVEL = 2
 
@@ -58,6 +61,9 @@ class SampleSet:
     count: int
     seed: int
     seconds: float = 0.0
+    # The cases planted for the context investigations, and the folder of the matching inventory.
+    context: planted_context.Context | None = None
+    inventory: Path | None = None
 
     @cached_property
     def records(self) -> list[dict[str, Any]]:
@@ -145,6 +151,8 @@ def generate(
     ]
     clock = planting.Clock(rng("clock"), slots, first, last)
     explicit, incidents = planting.plant(worlds[0], rng("plant"), clock, records)
+    context_rows, context = planted_context.plant(worlds[0], rng("context"), clock)
+    explicit.extend(context_rows)
     for row in explicit:
         row["_world"] = 0
     templates: list[tuple[int, network.Template]] = []
@@ -185,7 +193,10 @@ def generate(
         encoding="utf-8",
     )
     window = TimeWindow(datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC))
-    return SampleSet(spec, incidents, window, files, count, seed, time.perf_counter() - began)
+    inventory = out / INVENTORY
+    store.write_parquet(planted_context.snapshot(worlds, window.end), inventory)
+    seconds = time.perf_counter() - began
+    return SampleSet(spec, incidents, window, files, count, seed, seconds, context, inventory)
 
 
 # --- inputs ----------------------------------------------------------------------------------
