@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from flowsql.results import format_bytes
-from flowsql.sample.generator import generate
+from flowsql.sample.generator import SampleSet, generate
 
 
 def _demo(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -36,18 +36,20 @@ def _demo(*args: str, cwd: Path) -> tuple[subprocess.CompletedProcess[str], floa
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> object:
+def planted(tmp_path_factory: pytest.TempPathFactory) -> SampleSet:
     """The incidents the demo plants: the same seed, records and days give the same incidents."""
-    return generate(tmp_path_factory.mktemp("reference"), records=20_000).incidents
+    return generate(tmp_path_factory.mktemp("reference"), records=20_000)
 
 
-def test_demo_finds_every_planted_incident(tmp_path: Path, planted: object) -> None:
+def test_demo_finds_every_planted_incident(tmp_path: Path, planted: SampleSet) -> None:
     # a config file in the working directory must not change what the demo shows
     (tmp_path / ".flowsql.yaml").write_text("engine: athena\ntable:\n  log_format: '${version} ${srcaddr}'\n")
     proc, seconds = _demo(cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    inc = planted
+    inc = planted.incidents
+    ctx = planted.context
+    assert ctx is not None
     assert seconds < 60, f"the demo took {seconds:.1f}s"
     assert "Traceback" not in proc.stderr
     ssh = inc.ssh_brute_force
@@ -65,6 +67,14 @@ def test_demo_finds_every_planted_incident(tmp_path: Path, planted: object) -> N
     assert f"MySQL on {exposed.targets[0]}:3306 accepted" in out and "from 5 internet addresses" in out
     assert f"{inc.skipdata.interfaces[0]} lost records {inc.skipdata.records} times (SKIPDATA)" in out
     assert f"{inc.nodata.interfaces[0]} had no traffic at all" in out
+    # the context steps: a security-group finding and a NAT gateway cost finding from the inventory
+    cidrs = ", ".join(sorted(f"{a}/32" for a in ctx.open_rule.targets))
+    assert f"allows TCP 5986 from 0.0.0.0/0 but only 2 sources used it: allow {cidrs} instead" in out
+    assert "1 rule matched nothing (app TCP 5672 from 10.10.0.0/16)" in out
+    assert f"{ctx.nat_gateway_id} processed" in out
+    assert f"of it was S3 traffic of {ctx.nat_s3.source} (batch), which an S3 gateway endpoint would carry" in out
+    assert "app1 (use1-az1) sent" in out and "to app2 (use1-az2)" in out
+    assert f"the largest new destinations: {exfil.targets[0]} " in out and ctx.new_destination.targets[0] in out
     assert "no AWS account used" in out
     # the sample stays in ./flowsql-demo with settings describing it
     assert sorted((tmp_path / "flowsql-demo").rglob("*.log.gz"))

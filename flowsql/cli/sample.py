@@ -141,9 +141,12 @@ def demo_command(folder: str, records: int) -> None:
     began = time.perf_counter()
     echo = click.echo
     target = Path(folder)
-    sample = generate(target, records=records, overwrite=True)
+    # Every field (versions 2-8): the NAT gateway step needs pkt-srcaddr and pkt-dstaddr.
+    sample = generate(target, records=records, overwrite=True, log_format=_log_format(ALL_FIELDS))
     settings = configmod.Config(
-        table=replace(sample.spec, location="./").to_dict(), path=target / configmod.DEFAULT_NAME
+        table=replace(sample.spec, location="./").to_dict(),
+        path=target / configmod.DEFAULT_NAME,
+        inventory=f"./{sample.inventory.name}" if sample.inventory else None,
     )
     saved = configmod.save(settings)
     start, end = sample.window.start.date(), sample.window.end.date()

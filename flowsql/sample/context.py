@@ -27,8 +27,8 @@ OPEN_PORT = 5986
 # Each group: (name, members by role prefix, inbound rules). A rule is (protocol, from, to, source),
 # the source a CIDR ("vpc", "vpc6" for the VPC's own), a group name, or "office" for the office's /32.
 GROUPS: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, int, int, str], ...]], ...] = (
-    ("web", ("web",), (("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 443, 443, "::/0"), ("tcp", 80, 80, "0.0.0.0/0"),
-                       ("icmp", -1, -1, "vpc"), ("58", -1, -1, "vpc6"))),
+    ("web", ("web",), (("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 443, 443, "::/0"),
+                       ("tcp", 80, 80, "0.0.0.0/0"), ("icmp", -1, -1, "vpc"), ("58", -1, -1, "vpc6"))),
     ("bastion", ("bastion",), (("tcp", 22, 22, "192.168.0.0/16"), ("tcp", 22, 22, "office"))),
     ("windows", ("win",), (("tcp", 3389, 3389, "office"), ("tcp", OPEN_PORT, OPEN_PORT, "0.0.0.0/0"))),
     ("app", ("app1", "app2", "app3", "batch", "idle", "edge"),
@@ -108,7 +108,8 @@ def snapshot(worlds: list[World], taken_at: datetime) -> Snapshot:
                 "interfaces", interface_id=iface.eni, interface_type=kind,
                 requester_managed=role == "nat" or ecs,
                 requester_id="amazon-vpc" if role == "nat" else (hex_id(rng, 21).upper() if ecs else None),
-                aws_service=service, instance_id=iface.instance, name=None if iface.instance is None else role,
+                aws_service=service, instance_id=iface.instance,
+                name=None if iface.instance is None else role,
                 description=description, subnet_id=iface.subnet, vpc_id=w.vpc,
                 availability_zone=_zone(w, iface.az), az_id=iface.az, private_ip=iface.ipv4,
                 public_ip=nat_public if role == "nat" else None, owner_id=w.account, region=w.region,
@@ -145,7 +146,8 @@ def snapshot(worlds: list[World], taken_at: datetime) -> Snapshot:
                 number = {"tcp": 6, "udp": 17, "icmp": 1, "58": 58, "-1": -1}[protocol]
                 add("security_group_rules", rule_id="sgr-" + hex_id(rng), group_id=gid, is_egress=False,
                     ip_protocol=protocol, protocol=number, from_port=low, to_port=high, cidr_ipv4=cidr4,
-                    cidr_ipv6=cidr6, prefix_list_id=None, referenced_group_id=referenced, description=None)  # fmt: skip
+                    cidr_ipv6=cidr6, prefix_list_id=None, referenced_group_id=referenced,
+                    description=None)  # fmt: skip
             add("security_group_rules", rule_id="sgr-" + hex_id(rng), group_id=gid, is_egress=True,
                 ip_protocol="-1", protocol=-1, from_port=-1, to_port=-1, cidr_ipv4="0.0.0.0/0",
                 cidr_ipv6=None, prefix_list_id=None, referenced_group_id=None, description=None)  # fmt: skip
@@ -209,12 +211,18 @@ def plant(world: World, rng: random.Random, clock: Clock) -> tuple[list[dict[str
         ask = (30, 40), (100, 300)
         data = (18_000, 18_000), (1400, 1400)
         for values, counts in (
-            (record(batch, "egress", batch.ipv4, peer, port, 443, TCP, flags=3, dst_service="S3", path=1), ask),
+            (
+                record(batch, "egress", batch.ipv4, peer, port, 443, TCP, flags=3, dst_service="S3", path=1),
+                ask,
+            ),
             (record(batch, "ingress", peer, batch.ipv4, 443, port, TCP, flags=19, src_service="S3"), data),
             (record(nat, "ingress", batch.ipv4, nat.ipv4, port, 443, TCP, flags=3, pkt_dst=peer), ask),
             (record(nat, "egress", nat.ipv4, peer, port, 443, TCP, flags=3, dst_service="S3", path=8), ask),
             (record(nat, "ingress", peer, nat.ipv4, 443, port, TCP, flags=19, src_service="S3"), data),
-            (record(nat, "egress", nat.ipv4, batch.ipv4, 443, port, TCP, flags=19, pkt_src=peer, path=1), data),
+            (
+                record(nat, "egress", nat.ipv4, batch.ipv4, 443, port, TCP, flags=19, pkt_src=peer, path=1),
+                data,
+            ),
         ):
             recs.append(clock.place(_counts(values, rng, *counts), near, 120))
     nat_s3 = summary(
@@ -257,4 +265,3 @@ def plant(world: World, rng: random.Random, clock: Clock) -> tuple[list[dict[str
         source=app3.ipv4, targets=(new,), port=8443,
     )  # fmt: skip
     return rows, Context(unused, open_rule, nat_s3, cross_az, new_destination, nat_gateway_id(w))
-

@@ -37,7 +37,7 @@ def connect(sample: SampleSet) -> Any:
     from flowsql.session import connect as session_connect
 
     options = sample.spec.to_dict()
-    return session_connect("duckdb", config=os.devnull, **options)
+    return session_connect("duckdb", config=os.devnull, inventory=sample.inventory, **options)
 
 
 def _when(moment: datetime | None) -> str:
@@ -173,6 +173,8 @@ def tour(sample: SampleSet, session: Any) -> Iterator[Step]:
         ["dstaddr", "dstport", "service", "sources", "flows"],
     )  # fmt: skip
 
+    yield from context_steps(sample, session)
+
     rows = run("log_health", limit=5)
     parts = []
     for r in rows:
@@ -209,3 +211,78 @@ def render_step(number: int, step: Step, echo: Callable[[str], None], suffix: st
         for line in buffer.getvalue().rstrip("\n").splitlines():
             echo("     " + line)
     echo("")
+
+
+def context_steps(sample: SampleSet, session: Any) -> Iterator[Step]:
+    """The steps that join the inventory the sample wrote: security-group rules, the NAT gateway's
+    bill, cross-AZ traffic, and what is new on the last day."""
+    from datetime import timedelta
+
+    if not session.has_inventory:
+        return
+    window = {"start": sample.window.start, "end": sample.window.end}
+    rows = session.run("sg_rule_usage", **window)
+    open_rules = [r for r in rows if r.finding == "open to the world, few sources"]
+    unused = [r for r in rows if r.finding == "unused"]
+    parts = [
+        f"{r.group_name} ({r.group_id}) allows {r.protocol} {r.ports} from {r.source} but only "
+        f"{r.sources} source{'s' if r.sources != 1 else ''} used it: allow {r.narrower_cidrs} instead"
+        for r in open_rules[:2]
+    ]
+    if unused:
+        listed = ", ".join(f"{r.group_name} {r.protocol} {r.ports} from {r.source}" for r in unused[:3])
+        parts.append(f"{len(unused)} rule{'s' if len(unused) != 1 else ''} matched nothing ({listed})")
+    yield Step(
+        "Which security-group rules are too open, or never used?", "sg_rule_usage", {}, rows,
+        "; ".join(parts) or "every rule is used by many sources",
+        ["group_name", "protocol", "ports", "source", "sources", "finding"], [*open_rules, *unused] or None,
+    )  # fmt: skip
+
+    if session.investigation("nat_gateway_cost").available(session.spec):
+        return
+    rows = session.run("nat_gateway_cost", **window)
+    if rows:
+        top = rows[0]
+        mine = [r for r in rows if r.nat_gateway_id == top.nat_gateway_id]
+        size, cost = sum(r.bytes for r in mine), sum(r.cost_usd for r in mine)
+        finding = (
+            f"{top.nat_gateway_id} processed {format_bytes(size)} (${cost:.2f} at $0.045/GiB); "
+            f"{top.bytes / size:.0%} of it was {top.destination} traffic of {top.source} ({top.source_name})"
+        )
+        if top.gateway_endpoint:
+            finding += f", which an {top.gateway_endpoint} would carry for free"
+    else:
+        finding = "no traffic through a NAT gateway"
+    yield Step(
+        "What makes the NAT gateway bill?", "nat_gateway_cost", {}, rows, finding,
+        ["source", "source_name", "destination", "bytes", "cost_usd", "gateway_endpoint"],
+    )  # fmt: skip
+
+    rows = session.run("cross_az_traffic", **window, limit=5)
+    finding = "no traffic between Availability Zones"
+    if rows:
+        top = rows[0]
+        finding = (
+            f"{top.src_name} ({top.src_az}) sent {format_bytes(top.bytes)} to {top.dst_name} ({top.dst_az}), "
+            f"${top.cost_usd:.2f} at $0.02/GiB"
+        )
+    yield Step(
+        "Which traffic crosses Availability Zones?", "cross_az_traffic", {}, rows, finding,
+        ["src_name", "src_az", "dst_name", "dst_az", "bytes"],
+    )  # fmt: skip
+
+    last = {"start": sample.window.end - timedelta(days=1), "end": sample.window.end}
+    days = (last["start"] - sample.window.start).days
+    if days < 1:
+        return
+    params = {"baseline_days": days}
+    rows = session.run("new_destinations", **last, **params, limit=10)
+    listed = ", ".join(f"{r.dstaddr} ({format_bytes(r.bytes)}, {r.flows} flows)" for r in rows[:3])
+    finding = f"the largest new destinations: {listed}" if rows else "nothing new"
+    yield Step(
+        f"What did the VPC connect to on {last['start']:%Y-%m-%d} that it never did before?",
+        "new_destinations",
+        {**params, "start": f"{last['start']:%Y-%m-%d}", "end": f"{last['end']:%Y-%m-%d}"}, rows,
+        finding,
+        ["dstaddr", "sources", "flows", "bytes", "first_seen"],
+    )  # fmt: skip
