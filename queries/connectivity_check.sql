@@ -9,12 +9,15 @@
 --   - request REJECT: a security group or network ACL of the interface in that row dropped it;
 --   - request ACCEPT but reply REJECT: a network ACL is missing the return rule (ACLs are stateless);
 --   - everything ACCEPT: the network allows it, look at the application (is it listening?).
+--   With an inventory, the name and instance of each interface follow.
 -- category: troubleshooting
 -- fields: [interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, end, action, log_status]
 -- params:
 --   src: {type: ip, example: 10.0.1.20, help: the client address}
 --   dst: {type: ip, example: 10.0.2.30, help: the server address}
 --   port: {type: port, example: 5432, help: the server port}
+-- inventory: optional
+-- inventory_columns: [interface_name, interface_instance]
 -- columns: [direction, interface_id, protocol, action, flows, packets, bytes, first_seen, last_seen]
 WITH flows AS (
   SELECT
@@ -34,6 +37,12 @@ WITH flows AS (
       OR (srcaddr = {{ dst }} AND dstaddr = {{ src }} AND srcport = {{ port }})
     )
 )
+{% if has_inventory %}
+, interface_names AS (
+  SELECT interface_id AS eni, coalesce(name, aws_service) AS interface_name, instance_id AS interface_instance
+  FROM {{ inventory('interfaces') }}
+)
+{% endif %}
 SELECT
   direction,
   interface_id,
@@ -44,6 +53,15 @@ SELECT
   sum(bytes) AS bytes,
   from_unixtime(min(start)) AS first_seen,
   from_unixtime(max("end")) AS last_seen
+{% if has_inventory %}
+  , n.interface_name, n.interface_instance
+{% endif %}
 FROM flows
+{% if has_inventory %}
+LEFT JOIN interface_names AS n ON n.eni = interface_id
+{% endif %}
 GROUP BY direction, interface_id, protocol_number, action
+{% if has_inventory %}
+  , n.interface_name, n.interface_instance
+{% endif %}
 ORDER BY direction, interface_id, protocol_number, action

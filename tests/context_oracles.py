@@ -293,3 +293,45 @@ def new_listening_ports(records: Sequence[Record], inv: Inventory, p: dict[str, 
     ]  # fmt: skip
     ordered = _sort(out, lambda r: (-r[6], -r[5], r[0], r[1], r[8]))
     return [r[:8] for r in ordered][: p.get("limit", 50)]
+
+
+# The investigations that add inventory columns when there is one: which column of the base row
+# names an address (or an interface), and so which names follow.
+ENRICHED = {
+    "top_talkers": ("address", (0, 1)),
+    "public_exposure": ("address", (0,)),
+    "ip_activity": ("address", (1,)),
+    "conversation": ("interface", (2,)),
+    "connectivity_check": ("interface", (1,)),
+}
+
+
+def _max(a: Any, b: Any) -> Any:
+    """SQL max(): NULLs ignored."""
+    if a is None:
+        return b
+    return a if b is None else max(a, b)
+
+
+def enrich(name: str, rows: list[Row], inv: Inventory) -> list[Row]:
+    """The base rows with the inventory columns appended: (name or AWS service, instance) for each
+    address or interface the row names."""
+    by_id = {i["interface_id"]: i for i in inv["interfaces"]}
+    interfaces = {k: (i["name"] or i["aws_service"], i["instance_id"]) for k, i in by_id.items()}
+    addresses: dict[str, tuple[Any, Any]] = {}
+    for a in inv["addresses"]:
+        i = by_id[a["interface_id"]]
+        label, instance = addresses.get(a["address"], (None, None))
+        addresses[a["address"]] = (
+            _max(label, i["name"] or i["aws_service"]),
+            _max(instance, i["instance_id"]),
+        )
+    kind, positions = ENRICHED[name]
+    lookup = addresses if kind == "address" else interfaces
+    out = []
+    for row in rows:
+        extra: tuple[Any, ...] = ()
+        for index in positions:
+            extra += lookup.get(row[index], (None, None))
+        out.append(row + extra)
+    return out

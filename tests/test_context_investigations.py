@@ -231,3 +231,44 @@ def _empty_config(tmp_path: Path) -> Path:
     path = tmp_path / "empty.yaml"
     path.write_text("{}\n")
     return path
+
+
+ENRICH_PARAMS = {
+    "top_talkers": {"limit": 40},
+    "public_exposure": {"ports": [22, 3306, 3389, 5986]},
+}
+
+
+def test_enriched_investigations_add_names_only_with_an_inventory(
+    prepared: dict[str, Prepared], lib: Any
+) -> None:
+    import oracles
+
+    prep = prepared["hive-hourly-parquet-full"]
+    inc = prep.sample.incidents
+    window = {"start": DAY3 - timedelta(days=2), "end": DAY3 + timedelta(days=1)}
+    required = {
+        "ip_activity": {"ip": inc.blocked_port.source},
+        "conversation": {"ip_a": inc.blocked_port.source, "ip_b": inc.blocked_port.targets[0]},
+        "connectivity_check": {
+            "src": inc.blocked_port.source, "dst": inc.blocked_port.targets[0], "port": inc.blocked_port.port,
+        },
+    }  # fmt: skip
+    plain = DuckDBEngine(prep.sample.spec)  # no inventory: the output must stay what it always was
+    try:
+        for name in context_oracles.ENRICHED:
+            inv = lib.get(name)
+            params = {**window, **required.get(name, {}), **ENRICH_PARAMS.get(name, {})}
+            base = oracles.answer(name, prep.records, params)
+            without = inv.render(prep.sample.spec, params)
+            rows = plain.execute(without.sql, window=without.window)
+            assert list(rows.columns) == list(inv.columns) and [tuple(r) for r in rows] == base
+            assert "inventory_" not in without.sql
+            rendered = inv.render(prep.sample.spec, params, inventory=True)
+            rows = prep.engine.execute(rendered.sql, window=rendered.window)
+            assert list(rows.columns) == [*inv.columns, *inv.inventory_columns]
+            got = [tuple(r) for r in rows]
+            assert got == context_oracles.enrich(name, base, prep.inventory), name
+            assert any(v is not None for r in got for v in r[len(inv.columns) :]), name
+    finally:
+        plain.close()
