@@ -246,3 +246,57 @@ def test_cli_refresh_and_show(moto: Any, workdir: Path, flowsql_cli: Any) -> Non
     assert (
         missing.code == 2 and "no inventory in" in missing.err and "flowsql inventory refresh" in missing.err
     )
+
+
+def test_run_through_the_cli_with_the_configured_inventory(workdir: Path, flowsql_cli: Any) -> None:
+    from flowsql.sample.generator import generate
+
+    sample = generate(workdir / "logs", days=2, end="2024-05-02", records=1500, seed=3)
+    result = flowsql_cli(
+        "run", "sg_rule_usage", "--location", str(workdir / "logs"), "-p", "start=2024-05-01",
+        "-p", "end=2024-05-03", "--format", "json",
+    )  # fmt: skip
+    assert (
+        result.code != 0 and "needs the inventory" in result.err and "flowsql inventory refresh" in result.err
+    )
+    assert "Traceback" not in result.err
+    (workdir / ".flowsql.yaml").write_text(
+        f"table: {{location: {workdir / 'logs'}}}\ninventory: logs/inventory\n"
+    )
+    result = flowsql_cli(
+        "run", "sg_rule_usage", "-p", "start=2024-05-01", "-p", "end=2024-05-03", "--format", "json"
+    )
+    assert result.code == 0, result
+    rows = json.loads(result.out)
+    assert sample.context is not None
+    winrm = [r for r in rows if r["ports"] == str(sample.context.open_rule.port)]
+    assert winrm and winrm[0]["finding"] == "open to the world, few sources"
+    # the enriched investigations gain their columns, and render prints the joins
+    talkers = json.loads(flowsql_cli("run", "top_talkers", "-p", "start=2024-05-01", "--format", "json").out)
+    assert talkers == [] or "src_name" in talkers[0]
+    sql = flowsql_cli(
+        "render",
+        "nat_gateway_cost",
+        "--log-format",
+        "${version} ${interface-id} ${srcaddr} "
+        "${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ${bytes} ${start} ${log-status}",
+    ).out
+    assert '"vpc_flow_logs"."inventory_nat_gateways"' in sql
+
+
+def test_an_athena_session_joins_the_glue_tables(tmp_path: Path) -> None:
+    import flowsql
+
+    config = tmp_path / "c.yaml"
+    config.write_text("{}\n")
+    fl = flowsql.connect(
+        "athena", config=str(config), location="s3://logs/", inventory="s3://ctx/inventory/",
+        output_location="s3://results/",
+    )  # fmt: skip
+    assert fl.has_inventory
+    sql = fl.render("cross_az_traffic", start="2024-05-01")
+    assert '"vpc_flow_logs"."inventory_addresses"' in sql and '"vpc_flow_logs"."inventory_interfaces"' in sql
+    local = flowsql.connect(
+        "duckdb", config=str(config), location=str(tmp_path), inventory="s3://ctx/inventory/"
+    )
+    assert not local.has_inventory  # DuckDB reads a local folder, not the S3 copy

@@ -108,6 +108,12 @@ def sample_command(
     echo(f"planted (account {first.account}, {first.region}):")
     for item in sample.incidents.all():
         echo(f"  {item.kind:<20} {item.description}")
+    if sample.context is not None:
+        for item in sample.context.all():
+            echo(f"  {item.kind:<20} {item.description}")
+    if sample.inventory is not None:
+        echo(f"inventory (interfaces, security groups, NAT gateway, AWS IP ranges): {sample.inventory}")
+        echo(f"  to use it, add to .flowsql.yaml:  inventory: {sample.inventory}")
     start = sample.window.start.date().isoformat()
     finish = sample.window.end.date().isoformat()
     # init reads the layout, partitioning, file format, accounts, Regions and log format from the files.
