@@ -300,3 +300,12 @@ def test_an_athena_session_joins_the_glue_tables(tmp_path: Path) -> None:
         "duckdb", config=str(config), location=str(tmp_path), inventory="s3://ctx/inventory/"
     )
     assert not local.has_inventory  # DuckDB reads a local folder, not the S3 copy
+
+
+def test_a_damaged_inventory_is_one_clear_message(tmp_path: Path, flowsql_cli: Any) -> None:
+    folder = tmp_path / "inv"
+    store.write_parquet(Snapshot(NOW), folder)
+    assert store.read_parquet(folder).counts() == dict.fromkeys(TABLES, 0)
+    (folder / "subnets.parquet").write_bytes(b"not parquet")
+    result = flowsql_cli("inventory", "show", "--from", str(folder))
+    assert result.code == 2 and "is damaged: subnets.parquet" in result.err and "Traceback" not in result.err

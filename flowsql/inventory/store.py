@@ -94,7 +94,15 @@ def read_parquet(folder: str | Path) -> Snapshot:
     con = duckdb.connect()
     try:
         for name in TABLES:
-            cursor = con.execute("SELECT * FROM read_parquet(?)", [str(table_path(folder, name))])
+            path = table_path(folder, name)
+            try:
+                cursor = con.execute("SELECT * FROM read_parquet(?)", [str(path)])
+            except duckdb.Error as exc:
+                first = str(exc).strip().splitlines()[0]
+                raise ConfigError(
+                    f"the inventory in {folder} is damaged: {path.name}: {first}",
+                    hint="run `flowsql inventory refresh` to take a new snapshot",
+                ) from None
             columns = [d[0] for d in cursor.description]
             tables[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     finally:

@@ -82,9 +82,10 @@ def publish(
             else:
                 glue.update_table(DatabaseName=database, TableInput=wanted)
     except botocore.exceptions.ClientError as exc:
-        raise CatalogError(
-            f"cannot publish the inventory to {location}: {aws.describe_client_error(exc)}"
-        ) from None
+        reason = aws.describe_client_error(exc)
+        raise CatalogError(f"cannot publish the inventory to {location}: {reason}") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise CatalogError(f"cannot publish the inventory to {location}: {exc}") from None
     return written
 
 
@@ -112,7 +113,7 @@ def read_manifest(location: str, settings: AthenaSettings, *, s3: Any = None) ->
     except botocore.exceptions.ClientError as exc:
         raise ConfigError(
             f"no inventory at {location} ({aws.describe_client_error(exc)})",
-            hint="run `flowsql inventory refresh --engine athena` to take a snapshot",
+            hint=f"run `flowsql inventory refresh --to {location}` to take a snapshot",
         ) from None
     return dict(json.loads(body))
 
