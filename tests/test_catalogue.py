@@ -86,21 +86,28 @@ def _start_bounds(select: exp.Select) -> tuple[int | None, int | None]:
 def test_every_investigation_renders_bounded_sql_for_every_layout(name: str) -> None:
     inv = LIBRARY.get(name)
     for spec in FULL_SPECS:
-        for values in inv.variants():
-            rendered = inv.render(spec, {**values, **WINDOW})
+        for values, with_inventory in ((v, i) for i in inv.inventory_modes() for v in inv.variants()):
+            rendered = inv.render(spec, {**values, **WINDOW}, inventory=with_inventory)
             tree = sqlglot.parse_one(rendered.sql, read="athena")
             tables = {(t.db, t.name) for t in tree.find_all(exp.Table)}
             ctes = {("", c.alias) for c in tree.find_all(exp.CTE)}
-            assert tables - ctes == {("vpc_flow_logs", "flow_logs")}, name
+            extra = tables - ctes - {("vpc_flow_logs", "flow_logs")}
+            assert ("vpc_flow_logs", "flow_logs") in tables, name
+            # the inventory tables beside the flow-log table, and only with an inventory
+            assert all(db == "vpc_flow_logs" and t.startswith("inventory_") for db, t in extra), name
+            assert bool(extra) == with_inventory, name
             reads = _reads(tree)
             assert reads, name
+            # a baseline window (in_baseline) ends where the window starts
+            days = rendered.values.get("baseline_days")
+            allowed = {(START, END)} | ({(START - days * 86400, START)} if days else set())
+            assert {_start_bounds(select) for select in reads} == allowed, name
             for select in reads:
-                assert _start_bounds(select) == (START, END), name
                 partitions = [
                     c for c in select.args["where"].find_all(exp.Column) if c.name == "date_partition"
                 ]
                 assert partitions, name
-            assert tree.named_selects == list(inv.columns), name
+            assert tree.named_selects == list(inv.output_columns(with_inventory)), name
             if "limit" in inv.params:
                 assert tree.args["limit"].expression == exp.Literal.number(rendered.values["limit"])
 
@@ -110,11 +117,12 @@ def test_availability_on_the_v2_table_follows_the_field_versions(name: str) -> N
     inv = LIBRARY.get(name)
     newer = sorted(f for f in inv.fields if fields.BY_COLUMN[f].version > 2)
     assert sorted(f.column for f in inv.available(V2)) == newer
+    with_inventory = inv.inventory == "required"
     if newer:
         with pytest.raises(NotAvailable, match=newer[0]):
-            inv.render(V2, inv.example_params())
+            inv.render(V2, inv.example_params(), inventory=with_inventory)
     else:
-        sqlglot.parse_one(inv.render(V2, inv.example_params()).sql, read="athena")
+        sqlglot.parse_one(inv.render(V2, inv.example_params(), inventory=with_inventory).sql, read="athena")
 
 
 @pytest.mark.parametrize("name", NAMES)
