@@ -135,9 +135,16 @@ def _generic(tree: exp.Expression) -> exp.Expression:
     return tree.copy().transform(mask)
 
 
+def _needs(inv: investigation.Investigation) -> bool:
+    """Render the ones that need the inventory as if it were there (their SQL joins it)."""
+    return inv.inventory == "required"
+
+
 def _render(inv: investigation.Investigation, values: dict[str, Any]) -> investigation.Rendered | None:
     try:
-        return inv.render(SPEC, {**inv.example_params(), **values, **WINDOW}, cache=False)
+        return inv.render(
+            SPEC, {**inv.example_params(), **values, **WINDOW}, cache=False, inventory=_needs(inv)
+        )
     except ParameterError:
         return None
 
@@ -150,7 +157,9 @@ def _reference(inv: investigation.Investigation, name: str) -> tuple[exp.Express
     key = (str(inv.path), name)
     if key not in _REFERENCES:
         benign = f"harmless value of {name}"
-        rendered = inv.render(SPEC, {**inv.example_params(), name: benign, **WINDOW}, cache=False)
+        rendered = inv.render(
+            SPEC, {**inv.example_params(), name: benign, **WINDOW}, cache=False, inventory=_needs(inv)
+        )
         _REFERENCES[key] = (sqlglot.parse_one(rendered.sql, read="athena"), benign)
     return _REFERENCES[key]
 
@@ -232,7 +241,9 @@ def _shape_with_example(investigation: str, name: str) -> exp.Expression:
     inv = PACKAGED.get(investigation)
     param = inv.params[name]
     example = next(v for v in (param.example, param.default, TYPES[param.type][1]) if v is not None)
-    reference = inv.render(SPEC, {**inv.example_params(), name: example, **WINDOW}, cache=False)
+    reference = inv.render(
+        SPEC, {**inv.example_params(), name: example, **WINDOW}, cache=False, inventory=_needs(inv)
+    )
     return _generic(sqlglot.parse_one(reference.sql, read="athena"))
 
 
