@@ -288,7 +288,9 @@ def test_every_investigation_reaches_athena_exactly_as_rendered(moto: Any, workd
         log_format=every_field,
         region="us-east-1",
         output_location="s3://results/flowsql/",
+        inventory="s3://results/inventory/",  # so those joining the inventory's Glue tables run too
     )
+    assert fl.has_inventory
     listed = fl.investigations()
     assert len(listed) >= 10 and all(i.available for i in listed)
     for info in listed:
