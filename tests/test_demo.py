@@ -72,9 +72,14 @@ def test_demo_finds_every_planted_incident(tmp_path: Path, planted: SampleSet) -
     assert f"allows TCP 5986 from 0.0.0.0/0 but only 2 sources used it: allow {cidrs} instead" in out
     assert "1 rule matched nothing (app TCP 5672 from 10.10.0.0/16)" in out
     assert f"{ctx.nat_gateway_id} processed" in out
-    assert f"of it was S3 traffic of {ctx.nat_s3.source} (batch), which an S3 gateway endpoint would carry" in out
+    assert (
+        f"of it was S3 traffic of {ctx.nat_s3.source} (batch), which an S3 gateway endpoint would carry"
+        in out
+    )
     assert "app1 (use1-az1) sent" in out and "to app2 (use1-az2)" in out
-    assert f"the largest new destinations: {exfil.targets[0]} " in out and ctx.new_destination.targets[0] in out
+    assert (
+        f"the largest new destinations: {exfil.targets[0]} " in out and ctx.new_destination.targets[0] in out
+    )
     assert "no AWS account used" in out
     # the sample stays in ./flowsql-demo with settings describing it
     assert sorted((tmp_path / "flowsql-demo").rglob("*.log.gz"))
