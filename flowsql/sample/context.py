@@ -187,10 +187,10 @@ def plant(world: World, rng: random.Random, clock: Clock) -> tuple[list[dict[str
     # WinRM over HTTPS, open to the world, used by the office and one administrator's home address.
     win = w.role("win")
     recs = []
-    for n in range(24):
+    for n in range(12):
         client = (w.office, home)[n % 2]
         port = _eph(rng)
-        near = clock.at((n + 0.5) / 24)
+        near = clock.at((n + 0.5) / 12)
         inbound = record(win, "ingress", client, win.ipv4, port, OPEN_PORT, TCP, flags=3)
         reply = record(win, "egress", win.ipv4, client, OPEN_PORT, port, TCP, flags=19, path=8)
         recs.append(clock.place(_counts(inbound, rng, (10, 60), (80, 400)), near, 60))
@@ -204,12 +204,12 @@ def plant(world: World, rng: random.Random, clock: Clock) -> tuple[list[dict[str
     # shows the S3 address in pkt-srcaddr/pkt-dstaddr, the internet side the S3 address itself.
     batch, nat = w.role("batch"), w.role("nat")
     recs = []
-    for n in range(36):
+    for n in range(12):
         peer = s3[n % len(s3)]
         port = _eph(rng)
-        near = clock.at((n + 0.5) / 36)
+        near = clock.at((n + 0.5) / 12)
         ask = (30, 40), (100, 300)
-        data = (18_000, 18_000), (1400, 1400)
+        data = (54_000, 54_000), (1400, 1400)
         for values, counts in (
             (
                 record(batch, "egress", batch.ipv4, peer, port, 443, TCP, flags=3, dst_service="S3", path=1),
@@ -234,10 +234,10 @@ def plant(world: World, rng: random.Random, clock: Clock) -> tuple[list[dict[str
     # Redis replication between two Availability Zones (app1 in one, app2 in another).
     app1, app2 = w.role("app1"), w.role("app2")
     recs = []
-    for n in range(20):
+    for n in range(8):
         port = _eph(rng)
-        near = clock.at((n + 0.5) / 20)
-        data = (30_000, 30_000), (1400, 1400)
+        near = clock.at((n + 0.5) / 8)
+        data = (75_000, 75_000), (1400, 1400)
         ack = (300, 400), (60, 60)
         for values, counts in (
             (record(app1, "egress", app1.ipv4, app2.ipv4, port, 6379, TCP, flags=3, path=1), data),
@@ -255,9 +255,9 @@ def plant(world: World, rng: random.Random, clock: Clock) -> tuple[list[dict[str
     app3 = w.role("app3")
     recs = []
     last_day = clock.last - 86400
-    for n in range(12):
+    for n in range(6):
         values = record(app3, "egress", app3.ipv4, new, _eph(rng), 8443, TCP, flags=3, path=8)
-        near = last_day + 3600 + n * 6000
+        near = last_day + 3600 + n * 12000
         recs.append(clock.place(_counts(values, rng, (20, 80), (200, 1400)), near, 30))
     recs = [r for r in recs if r["start"] >= last_day]
     new_destination = summary(
