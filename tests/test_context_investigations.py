@@ -272,3 +272,24 @@ def test_enriched_investigations_add_names_only_with_an_inventory(
             assert any(v is not None for r in got for v in r[len(inv.columns) :]), name
     finally:
         plain.close()
+
+
+def test_the_sandbox_keeps_values_out_of_the_baseline_and_inventory_sql(tmp_path: Path) -> None:
+    head = (
+        "-- name: {name}\n-- title: t {name}\n-- description: a test investigation that must be refused at load "
+        "time, long enough for the catalogue's rules about descriptions\n-- category: security\n"
+        "-- fields: [srcaddr, start, log_status]\n-- inventory: required\n-- params:\n"
+        "--   days: {{type: int, default: 1, min: 1, max: 9, help: d}}\n"
+        "--   ip: {{type: ip, default: 10.0.0.1, help: i}}\n-- columns: [srcaddr]\n"
+    )
+    bodies = {
+        "plus": "SELECT srcaddr FROM {{ table }} WHERE {{ in_window() }} AND {{ in_baseline(days) + ip }}",
+        "value": "SELECT srcaddr FROM {{ table }} WHERE {{ in_window() }} AND {{ ip }} IN "
+        "(SELECT address FROM {{ inventory(ip) }}) AND {{ days }} > 0",
+    }
+    for name, body in bodies.items():
+        (tmp_path / f"{name}.sql").write_text(head.format(name=name) + body + "\n")
+    lib = library.load([tmp_path])
+    for name in bodies:
+        report = library.check(lib, name)
+        assert report.problems, name

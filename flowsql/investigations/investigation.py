@@ -248,7 +248,7 @@ def parse_template(template: str, header_lines: int, filename: str) -> Any:
         message = f"template syntax: {exc.message}"
         raise QueryDefinitionError(message, path=filename, line=exc.lineno) from None
     try:
-        sandbox.check(ast, macros.HELPER_NAMES - {"table"})
+        sandbox.check(ast, macros.LITERAL_HELPERS)
     except sandbox.TemplateRefused as exc:
         raise QueryDefinitionError(str(exc), path=filename, line=exc.line) from None
     return ast

@@ -178,6 +178,10 @@ STATIC_HELPERS: dict[str, Callable[..., Markup]] = {
 }
 
 HELPER_NAMES = frozenset({"table", "in_window", "in_baseline", "inventory", "has_inventory", *STATIC_HELPERS})
+# The helpers a template calls with names written in it (columns, an inventory table); the sandbox
+# checks their arguments. in_baseline() takes an int parameter (and refuses anything else), and
+# has_inventory is a plain boolean.
+LITERAL_HELPERS = HELPER_NAMES - {"table", "in_baseline", "has_inventory"}
 
 MAX_BASELINE_DAYS = 90
 

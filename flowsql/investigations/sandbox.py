@@ -58,7 +58,7 @@ _REFUSED_TAGS: dict[type[nodes.Node], str] = {
     nodes.EvalContextModifier: "an {% autoescape %} block",
 }
 # Names whose value is (or makes) SQL text.
-_SQL_NAMES = frozenset({"table", "caller", "self", "super"})
+_SQL_NAMES = frozenset({"table", "in_baseline", "caller", "self", "super"})
 
 
 class TemplateRefused(Exception):
