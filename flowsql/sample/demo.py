@@ -30,6 +30,7 @@ class Step:
     finding: str
     shown: list[str] = field(default_factory=list)  # the columns worth printing
     display: list[Any] | None = None  # the rows worth printing, when not the first ones
+    window: str | None = None  # the step's own window options, when not the tour's (`suffix`)
 
 
 def connect(sample: SampleSet) -> Any:
@@ -197,7 +198,7 @@ def render_step(number: int, step: Step, echo: Callable[[str], None], suffix: st
 
     echo(f"{number}. {step.question}")
     params = "".join(f" -p {k}={v}" for k, v in step.params.items())
-    echo(f"   flowsql run {step.investigation}{params}{suffix}")
+    echo(f"   flowsql run {step.investigation}{params}{suffix if step.window is None else step.window}")
     echo(f"   → {step.finding}")
     columns = step.shown or list(step.rows.columns)
     indexes = [step.rows.columns.index(c) for c in columns]
@@ -281,8 +282,6 @@ def context_steps(sample: SampleSet, session: Any) -> Iterator[Step]:
     finding = f"the largest new destinations: {listed}" if rows else "nothing new"
     yield Step(
         f"What did the VPC connect to on {last['start']:%Y-%m-%d} that it never did before?",
-        "new_destinations",
-        {**params, "start": f"{last['start']:%Y-%m-%d}", "end": f"{last['end']:%Y-%m-%d}"}, rows,
-        finding,
-        ["dstaddr", "sources", "flows", "bytes", "first_seen"],
+        "new_destinations", params, rows, finding, ["dstaddr", "sources", "flows", "bytes", "first_seen"],
+        window=f" --start {last['start']:%Y-%m-%d} --end {last['end']:%Y-%m-%d}",
     )  # fmt: skip
