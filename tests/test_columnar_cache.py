@@ -79,11 +79,17 @@ def _entries(cache_dir: Path) -> list[Path]:
     return sorted((cache_dir / "columnar").rglob("*.parquet"))
 
 
-def _connect(sample: SampleSet, *, config: Path | None = None, **kwargs: Any) -> flowsql.Session:
+def _connect(
+    sample: SampleSet, *, config: Path | None = None, with_inventory: bool = False, **kwargs: Any
+) -> flowsql.Session:
     from flowsql import config as configmod
     from flowsql.session import Session
 
-    return Session(sample.spec, config=configmod.load(config) if config else None, **kwargs)
+    # the sample's inventory too, so the investigations joining it are compared as well
+    inventory = getattr(sample, "inventory", None) if with_inventory else None
+    return Session(
+        sample.spec, config=configmod.load(config) if config else None, inventory=inventory, **kwargs
+    )
 
 
 def _rows(session: flowsql.Session, name: str, **params: Any) -> list[tuple[Any, ...]]:
@@ -107,9 +113,9 @@ def test_every_investigation_same_rows_with_the_cache_off_filling_and_read(
         )
         required = _required(sample)
     files = sorted(Path(sample.spec.location).rglob("*.log.gz"))
-    off = _connect(sample, cache=False)
-    filling = _connect(sample)
-    reading = _connect(sample)
+    off = _connect(sample, cache=False, with_inventory=True)
+    filling = _connect(sample, with_inventory=True)
+    reading = _connect(sample, with_inventory=True)
     names = [i.name for i in off.investigations(available_only=True)]
     assert set(names) == _available(off.spec)
     try:
