@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
 HEAVY = ("boto3", "botocore", "pyathena", "duckdb", "sqlglot", "pandas", "pyarrow", "numpy", "s3transfer")
@@ -68,7 +69,39 @@ def test_every_command_help_is_light(tmp_path: Path) -> None:
     """`flowsql COMMAND --help` for every command: still nothing heavy."""
     from flowsql.cli import cli
 
-    for name in sorted(cli.commands):
+    for name in cli.list_commands(click.Context(cli)):
         code, heavy, _ = _imports([name, "--help"], tmp_path)
         assert code in (0, None)
         assert heavy == [], f"`flowsql {name} --help` imported {', '.join(heavy)}"
+
+
+def test_help_summaries_are_the_commands_own() -> None:
+    """`flowsql --help` shows summaries from flowsql.cli.COMMANDS without importing the commands:
+    each must be what the command itself says, and every entry must name a real command."""
+    from flowsql.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    for name, (_module, _attribute, summary) in COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None, name
+        assert command.name == name or name in cli.commands
+        assert command.get_short_help_str(limit=1000) == summary, name
+
+
+def test_help_lists_every_command_without_importing_them(tmp_path: Path) -> None:
+    from flowsql.cli import COMMANDS
+
+    code = (
+        "import sys; from flowsql.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('flowsql.cli.') and m not in "
+        "('flowsql.cli.app', 'flowsql.cli.options')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=_clean_env()
+    )
+    assert result.returncode == 0, result.stderr
+    *help_lines, loaded = result.stdout.strip().splitlines()
+    assert loaded == "[]", f"--help imported command modules: {loaded}"
+    listed = {line.split()[0] for line in help_lines if line.startswith("  ") and line.strip()}
+    assert set(COMMANDS) <= listed

@@ -11,32 +11,106 @@ import sys
 
 import click
 
-from flowsql.cli import cache, compliance, cost, doctor, inventory, queries, run, sample, sql, tables
 from flowsql.cli.app import cli
 from flowsql.errors import FlowsqlError
 
-COMMANDS: tuple[click.Command, ...] = (
-    tables.ddl,
-    tables.init,
-    tables.partitions,
-    tables.describe,
-    doctor.doctor,
-    queries.list_command,
-    queries.show,
-    queries.render,
-    queries.validate,
-    run.run,
-    sql.sql_command,
-    cost.compact,
-    cost.estimate,
-    sample.sample_command,
-    sample.demo_command,
-    compliance.compliance,
-    cache.cache_group,
-    inventory.inventory,
-)
-for _command in COMMANDS:
-    cli.add_command(_command)
+# name -> (module, attribute, the summary `flowsql --help` shows). A command's module is imported
+# only when it runs or shows its own help.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "ddl": (
+        "flowsql.cli.tables",
+        "ddl",
+        "Print the Athena DDL for the table (database, table, partition projection).",
+    ),
+    "init": (
+        "flowsql.cli.tables",
+        "init",
+        "Look at the flow-log files, create their table, and save the settings in the project config.",
+    ),
+    "partitions": (
+        "flowsql.cli.tables",
+        "partitions",
+        "Classic Glue partitions, for tables created with --partitioning partitions.",
+    ),
+    "describe": (
+        "flowsql.cli.tables",
+        "describe",
+        "Read the table back from the Glue catalog and print its TABLE OPTIONS.",
+    ),
+    "doctor": (
+        "flowsql.cli.doctor",
+        "doctor",
+        "Check the table against the objects under its location; print each finding with its evidence"
+        " and the command or option that fixes it.",
+    ),
+    "list": (
+        "flowsql.cli.queries",
+        "list_command",
+        "List the investigations, and whether the configured table has the fields each needs.",
+    ),
+    "show": (
+        "flowsql.cli.queries",
+        "show",
+        "Show everything about investigation NAME: description, parameters, fields, template.",
+    ),
+    "render": (
+        "flowsql.cli.queries",
+        "render",
+        "Print the validated Athena SQL of investigation NAME, ready to paste into the console.",
+    ),
+    "validate": (
+        "flowsql.cli.queries",
+        "validate",
+        "Check investigations: the packaged ones and your folders, or only PATH (files or folders).",
+    ),
+    "run": (
+        "flowsql.cli.run",
+        "run",
+        "Run investigation NAME and print its rows.",
+    ),
+    "sql": (
+        "flowsql.cli.sql",
+        "sql_command",
+        "Run one read-only SELECT against the flow-log table and print its rows.",
+    ),
+    "compact": (
+        "flowsql.cli.cost",
+        "compact",
+        "Rewrite text flow logs as Parquet, laid out as AWS writes Parquet flow logs.",
+    ),
+    "estimate": (
+        "flowsql.cli.cost",
+        "estimate",
+        "Estimate what an Athena query over a time window scans and costs, before running it.",
+    ),
+    "sample": (
+        "flowsql.cli.sample",
+        "sample_command",
+        "Write realistic VPC flow logs with planted incidents into OUT.",
+    ),
+    "demo": (
+        "flowsql.cli.sample",
+        "demo_command",
+        "Generate sample flow logs and tour the investigations that find what was planted in them.",
+    ),
+    "compliance": (
+        "flowsql.cli.compliance",
+        "compliance",
+        "Compliance evidence for VPC Flow Logs: one line per control, PASS/FAIL/WARN, with evidence.",
+    ),
+    "inventory": (
+        "flowsql.cli.inventory",
+        "inventory",
+        "The context investigations join flow records with: interfaces, security groups and rules,"
+        " subnets, VPCs, NAT gateways (from EC2) and AWS's published IP ranges.",
+    ),
+    "cache": (
+        "flowsql.cli.cache",
+        "cache_group",
+        "Show or free what flowsql keeps between runs (FLOWSQL_CACHE_DIR moves it, '' turns it off).",
+    ),
+}
+cli.lazy = COMMANDS
 
 __all__ = ["COMMANDS", "cli", "main"]
 

@@ -1,13 +1,52 @@
-"""The `flowsql` click group. Commands are added to it in one place, `flowsql.cli.COMMANDS`."""
+"""The `flowsql` click group. Its commands are listed in one place, `flowsql.cli.COMMANDS`, and each
+command's module is imported only when that command runs or shows its help: `flowsql --help` reads
+the one-line summaries from the list (tests/test_startup.py checks they match the commands)."""
 
 from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
 
 import click
 
 from flowsql.cli.options import Context
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose commands are `name -> (module, attribute, summary)` entries, loaded on use."""
+
+    lazy: Mapping[str, tuple[str, str, str]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, attribute, _summary = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from click.utils import make_default_short_help
+
+        names = self.list_commands(ctx)
+        # The same width rule as click's own listing.
+        limit = formatter.width - 6 - max((len(name) for name in names), default=0)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                rows.append((name, self.commands[name].get_short_help_str(limit)))
+            else:
+                rows.append((name, make_default_short_help(self.lazy[name][2], limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--config",
     "config_file",
