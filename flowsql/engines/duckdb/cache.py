@@ -99,20 +99,18 @@ def default_folder() -> str | None:
 
 
 def private_folder(path: str) -> None:
-    """Create `path` (and missing parents) readable by its owner only; refuse a folder that is a
-    symbolic link or belongs to someone else, since entries are read back as query input."""
+    """Create `path` (and missing parents) readable by its owner only; refuse a folder others could
+    have written to (the same rule as the statement cache, diskcache.unsafe_reason), since entries
+    are read back as query input."""
+    from flowsql import diskcache
+
     os.makedirs(path, mode=0o700, exist_ok=True)
     info = os.lstat(path)
-    import stat
-
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        raise ConfigError(
-            f"cache folder {path} is not a plain folder", hint="remove it or set FLOWSQL_CACHE_DIR"
-        )
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise ConfigError(f"cache folder {path} belongs to another user", hint="set FLOWSQL_CACHE_DIR")
-    if info.st_mode & 0o077:
-        os.chmod(path, 0o700)
+    if hasattr(os, "getuid") and info.st_uid == os.getuid() and info.st_mode & 0o077:
+        os.chmod(path, 0o700)  # our own folder, made with a loose umask: tighten it
+    problem = diskcache.unsafe_reason(path)
+    if problem is not None:
+        raise ConfigError(f"not using the cache folder {path}: {problem}", hint="set FLOWSQL_CACHE_DIR")
 
 
 @dataclass(frozen=True)
