@@ -14,16 +14,6 @@ from flowsql.cli.options import pass_context
 STATEMENT_NAMESPACES = ("validated-sql", "duckdb-sql")
 
 
-def no_cache_option(command: Any) -> Any:
-    """--no-cache (as `no_cache`) for the commands that run SQL."""
-    return click.option(
-        "--no-cache",
-        is_flag=True,
-        default=False,
-        help="DuckDB: read the text files, not the columnar cache of earlier runs, and write none.",
-    )(command)
-
-
 @click.group("cache")
 def cache_group() -> None:
     """Show or free what flowsql keeps between runs (FLOWSQL_CACHE_DIR moves it, '' turns it off)."""

@@ -206,3 +206,59 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def execution_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What every command that runs SQL takes (`run`, `sql`): the engine, bad files, Athena's timeout
+    and scan limit, the cache, the statistics line and the terminal chart."""
+    options = [
+        click.option(
+            "--engine",
+            type=click.Choice(["duckdb", "athena"]),
+            help="Where to run: DuckDB over local files, or Athena [the config's engine, else duckdb].",
+        ),
+        click.option(
+            "--chart",
+            is_flag=True,
+            default=False,
+            help="Draw a time series (traffic_by_hour, traffic_over_time, …) as a chart in the terminal.",
+        ),
+        click.option(
+            "--chart-column", metavar="COLUMN", help="The column --chart draws [the first numeric one]."
+        ),
+        click.option(
+            "--skip-bad-files",
+            is_flag=True,
+            default=False,
+            help="DuckDB: skip files that cannot be read (each is listed on stderr) instead of stopping.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="SECONDS",
+            help="Athena: stop the query after SECONDS [config athena.timeout_seconds].",
+        ),
+        click.option(
+            "--no-cache",
+            is_flag=True,
+            default=False,
+            help="DuckDB: read the text files, not the columnar cache of earlier runs, and write none.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, default=False, help="No statistics line on stderr."),
+        click.option(
+            "--estimate",
+            "estimate_only",
+            is_flag=True,
+            default=False,
+            help="Print the bytes and dollars the query would scan on Athena (listing its partitions),"
+            " then stop.",
+        ),
+        click.option(
+            "--max-scan",
+            metavar="SIZE",
+            help="Athena: refuse to run above this estimated scan, e.g. 10GB or 1TiB [config max_scan].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -8,8 +8,8 @@ from typing import IO, Any
 
 import click
 
-from flowsql.cli.cache import no_cache_option
 from flowsql.cli.options import (
+    execution_options,
     merge_window,
     output_options,
     params_option,
@@ -156,46 +156,9 @@ def scan_check(
     type=click.IntRange(min=1),
     help="How many rows, for investigations with a limit parameter (as -p limit=N).",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["duckdb", "athena"]),
-    help="Where to run: DuckDB over local files, or Athena [the config's engine, else duckdb].",
-)
+@execution_options
 @table_options
 @output_options
-@click.option(
-    "--chart",
-    is_flag=True,
-    default=False,
-    help="Draw a time series (traffic_by_hour, traffic_over_time, …) as a chart in the terminal.",
-)
-@click.option("--chart-column", metavar="COLUMN", help="The column --chart draws [the first numeric one].")
-@click.option(
-    "--skip-bad-files",
-    is_flag=True,
-    default=False,
-    help="DuckDB: skip files that cannot be read (each is listed on stderr) instead of stopping.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Athena: stop the query after SECONDS [config athena.timeout_seconds].",
-)
-@no_cache_option
-@click.option("-q", "--quiet", is_flag=True, default=False, help="No statistics line on stderr.")
-@click.option(
-    "--estimate",
-    "estimate_only",
-    is_flag=True,
-    default=False,
-    help="Print the bytes and dollars the query would scan on Athena (listing its partitions), then stop.",
-)
-@click.option(
-    "--max-scan",
-    metavar="SIZE",
-    help="Athena: refuse to run above this estimated scan, e.g. 10GB or 1TiB [config max_scan].",
-)
 @pass_context
 def run(
     ctx: Any,

@@ -7,8 +7,14 @@ from typing import Any
 
 import click
 
-from flowsql.cli.cache import no_cache_option
-from flowsql.cli.options import output_options, pass_context, queries_option, table_options, window_options
+from flowsql.cli.options import (
+    execution_options,
+    output_options,
+    pass_context,
+    queries_option,
+    table_options,
+    window_options,
+)
 from flowsql.cli.run import open_session, report, scan_check
 
 
@@ -22,30 +28,11 @@ from flowsql.cli.run import open_session, report, scan_check
     help="Read the statement from FILE ('-' for stdin).",
 )
 @window_options
-@click.option(
-    "--engine",
-    type=click.Choice(["duckdb", "athena"]),
-    help="Where to run: DuckDB over local files, or Athena [the config's engine, else duckdb].",
-)
+@execution_options
 @table_options
 @output_options
 @queries_option
-@click.option("--skip-bad-files", is_flag=True, default=False, help="DuckDB: skip unreadable files.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Athena: stop the query after SECONDS.",
-)
-@no_cache_option
-@click.option("-q", "--quiet", is_flag=True, default=False, help="No statistics line on stderr.")
-@click.option(
-    "--estimate", "estimate_only", is_flag=True, default=False, help="Athena: print the scan, stop."
-)
-@click.option("--max-scan", metavar="SIZE", help="Athena: refuse to run above this estimated scan (10GB).")
 @click.option("--yes", is_flag=True, default=False, help="Athena: run an unbounded statement (no window).")
-@click.option("--chart", is_flag=True, default=False, help="Draw a time series as a terminal chart.")
-@click.option("--chart-column", metavar="COLUMN", help="The column --chart draws.")
 @pass_context
 def sql_command(
     ctx: Any,
