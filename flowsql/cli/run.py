@@ -4,7 +4,7 @@ statistics go to stderr, so `--format json` output can be piped as it is."""
 from __future__ import annotations
 
 import sys
-from typing import IO, Any
+from typing import Any
 
 import click
 
@@ -17,14 +17,11 @@ from flowsql.cli.options import (
     table_options,
     window_options,
 )
+from flowsql.cli.terminal import StatusLine
 
 
-class TerminalProgress:
-    """One status line on stderr, rewritten in place while Athena works and erased when it ends."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-        self.width = 0
+class TerminalProgress(StatusLine):
+    """Athena's state, time and bytes scanned so far, as a status line."""
 
     def __call__(self, report: Any) -> None:
         from flowsql.results import format_bytes
@@ -32,15 +29,7 @@ class TerminalProgress:
         text = f"athena: {report.state.lower()} {report.elapsed_seconds:.1f}s"
         if report.bytes_scanned:
             text += f", {format_bytes(report.bytes_scanned)} scanned"
-        self.stream.write("\r" + text.ljust(self.width))
-        self.stream.flush()
-        self.width = max(self.width, len(text))
-
-    def clear(self) -> None:
-        if self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
-            self.stream.flush()
-            self.width = 0
+        self.show(text)
 
 
 def _stderr_is_terminal() -> bool:

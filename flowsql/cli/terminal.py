@@ -72,16 +72,14 @@ def reader_may_leave() -> Iterator[None]:
         raise SystemExit(0) from None
 
 
-class LocalProgress:
-    """One line on stderr while DuckDB works ('duckdb: 42% 3.1s'), rewritten in place, erased at the end."""
+class StatusLine:
+    """One line on stderr, rewritten in place while something works and erased when it ends."""
 
-    def __init__(self, stream: IO[str], label: str = "duckdb") -> None:
+    def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
-        self.label = label
         self.width = 0
 
-    def __call__(self, percent: float, seconds: float) -> None:
-        text = f"{self.label}: {percent:.0f}% {seconds:.1f}s"
+    def show(self, text: str) -> None:
         self.stream.write("\r" + text.ljust(self.width))
         self.stream.flush()
         self.width = max(self.width, len(text))
@@ -91,6 +89,17 @@ class LocalProgress:
             self.stream.write("\r" + " " * self.width + "\r")
             self.stream.flush()
             self.width = 0
+
+
+class LocalProgress(StatusLine):
+    """DuckDB's progress ('duckdb: 42% 3.1s') as a status line."""
+
+    def __init__(self, stream: IO[str], label: str = "duckdb") -> None:
+        super().__init__(stream)
+        self.label = label
+
+    def __call__(self, percent: float, seconds: float) -> None:
+        self.show(f"{self.label}: {percent:.0f}% {seconds:.1f}s")
 
 
 def note(text: str) -> None:

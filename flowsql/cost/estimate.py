@@ -139,7 +139,20 @@ def estimate_scan(
         found_accounts, found_regions = discover.accounts_and_regions(spec, settings)
         accounts = accounts or found_accounts
         regions = regions or found_regions
-    prefixes = partition_prefixes(spec, window, accounts, regions)
+    return _estimate(spec, partition_prefixes(spec, window, accounts, regions), settings, client)
+
+
+def estimate_location(
+    spec: TableSpec, settings: AthenaSettings | None = None, *, client: Any = None
+) -> ScanEstimate:
+    """Every object under the location's AWSLogs/: what a statement without a window scans."""
+    return _estimate(spec, [spec.table_location], settings, client)
+
+
+def _estimate(
+    spec: TableSpec, prefixes: list[str], settings: AthenaSettings | None, client: Any
+) -> ScanEstimate:
+    """The objects under `prefixes`, summed and priced."""
     if spec.is_s3:
         sizes = _s3_sizes(prefixes, settings or AthenaSettings(), client)
     else:
@@ -151,27 +164,6 @@ def estimate_scan(
         bytes=total,
         objects=len(sizes),
         prefixes=len(prefixes),
-        cost_usd=cost,
-        upper_bound=spec.file_format is FileFormat.PARQUET,
-    )
-
-
-def estimate_location(
-    spec: TableSpec, settings: AthenaSettings | None = None, *, client: Any = None
-) -> ScanEstimate:
-    """Every object under the location's AWSLogs/: what a statement without a window scans."""
-    prefixes = [spec.table_location]
-    if spec.is_s3:
-        sizes = _s3_sizes(prefixes, settings or AthenaSettings(), client)
-    else:
-        sizes = _local_sizes(prefixes)
-    total = sum(sizes)
-    cost = athena_cost(total)
-    assert cost is not None
-    return ScanEstimate(
-        bytes=total,
-        objects=len(sizes),
-        prefixes=1,
         cost_usd=cost,
         upper_bound=spec.file_format is FileFormat.PARQUET,
     )
