@@ -19,7 +19,8 @@ import pytest
 
 from flowsql.cost import compact_local
 from flowsql.errors import ConfigError
-from flowsql.sample.generator import GZIP_LEVEL, generate
+from flowsql.sample.files import GZIP_LEVEL
+from flowsql.sample.generator import generate
 from flowsql.tables.spec import TableSpec
 
 SLOW_QUERY = """-- name: slow_count

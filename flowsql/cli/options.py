@@ -153,12 +153,19 @@ WINDOW_HELP = (
 )
 
 
-def window_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--start, --end and --last, gathered into one `window` dict (only the ones given)."""
+def window_options(
+    command: Callable[..., Any] | None = None, *, last_default: str = "24h"
+) -> Callable[..., Any]:
+    """--start, --end and --last, gathered into one `window` dict (only the ones given).
+    `@window_options(last_default=…)` names another default of --last in the help."""
+    if command is None:
+        return functools.partial(window_options, last_default=last_default)
     options = [
         click.option("--start", "window_start", metavar="TIME", help="Window start (UTC, inclusive)."),
         click.option("--end", "window_end", metavar="TIME", help="Window end (UTC, exclusive)."),
-        click.option("--last", "window_last", metavar="SPAN", help="Window length: 30m, 6h, 7d, 2w [24h]."),
+        click.option(
+            "--last", "window_last", metavar="SPAN", help=f"Window length: 30m, 6h, 7d, 2w [{last_default}]."
+        ),
     ]
 
     @functools.wraps(command)

@@ -6,6 +6,7 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -24,6 +25,19 @@ def _log_format(value: str | None) -> str | None:
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def _progress_text(step: Any) -> str:
+    """A SampleProgress for the status line: what is being done, and how far of how much."""
+    from flowsql.sample.progress import WRITING
+
+    if step.stage == WRITING:
+        return (
+            f"{step.files:,} of {step.files_total:,} files written (day {step.day} of {step.days}), "
+            f"{step.records:,} of {step.records_total:,} records"
+        )
+    done = f", {step.percent:.0f}%" if step.percent is not None else ""
+    return f"drawing {step.records_total:,} records over {step.days} day{'s' if step.days != 1 else ''}{done}"
 
 
 @click.command("sample")
@@ -48,6 +62,7 @@ def _split(text: str) -> tuple[str, ...]:
     help="5-minute windows a day that hold files [one file per ~1,000 records, 24-288].",
 )
 @click.option("--force", is_flag=True, help="Replace a sample set written earlier in OUT.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line on stderr.")
 @click.option(
     "--transit-gateway",
     is_flag=True,
@@ -68,6 +83,7 @@ def sample_command(
     seed: int,
     files_per_day: int | None,
     force: bool,
+    quiet: bool = False,
     transit_gateway: bool = False,
 ) -> None:
     """Write realistic VPC flow logs with planted incidents into OUT.
@@ -75,6 +91,9 @@ def sample_command(
     Files follow the exact S3 layout and naming (OUT/AWSLogs/…/{account}_vpcflowlogs_{region}_…),
     keyed by the records' end times. Planted: SSH brute force, a port scan, a host sweep,
     exfiltration, a blocked database port, public exposure, NODATA and SKIPDATA, and more.
+
+    A run longer than about a second shows its progress on stderr when that is a terminal (files
+    written of the total, the day, records), erased before the summary; -q turns it off.
     """
     if transit_gateway:
         from flowsql.cli.sample_transit import write_transit
@@ -85,23 +104,34 @@ def sample_command(
             "accounts": _split(accounts), "regions": _split(regions), "files_per_day": files_per_day or 24,
         })  # fmt: skip
         return
+    from flowsql.cli.terminal import progress_line
     from flowsql.sample.generator import generate
 
-    sample = generate(
-        out,
-        days=days,
-        end=end,
-        layout=layout,
-        hourly=hourly,
-        file_format=file_format,
-        log_format=_log_format(log_format),
-        records=records,
-        accounts=tuple(a.strip() for a in accounts.split(",") if a.strip()),
-        regions=tuple(r.strip() for r in regions.split(",") if r.strip()),
-        seed=seed,
-        files_per_day=files_per_day,
-        overwrite=force,
-    )
+    line = progress_line("sample", quiet=quiet)
+    if line is not None:
+        from flowsql.sample.progress import DRAWING, SampleProgress
+
+        line.update(_progress_text(SampleProgress(DRAWING, records, days)))
+    try:
+        sample = generate(
+            out,
+            days=days,
+            end=end,
+            layout=layout,
+            hourly=hourly,
+            file_format=file_format,
+            log_format=_log_format(log_format),
+            records=records,
+            accounts=tuple(a.strip() for a in accounts.split(",") if a.strip()),
+            regions=tuple(r.strip() for r in regions.split(",") if r.strip()),
+            seed=seed,
+            files_per_day=files_per_day,
+            overwrite=force,
+            on_progress=None if line is None else lambda step: line.update(_progress_text(step)),
+        )
+    finally:
+        if line is not None:
+            line.close()
     echo = click.echo
     echo(f"wrote {sample.summary()} in {sample.seconds:.1f}s under {Path(out) / 'AWSLogs'}")
     first = sample.incidents.ssh_brute_force

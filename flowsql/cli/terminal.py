@@ -7,6 +7,8 @@ import contextlib
 import os
 import shutil
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
@@ -100,6 +102,86 @@ class LocalProgress(StatusLine):
 
     def __call__(self, percent: float, seconds: float) -> None:
         self.show(f"{self.label}: {percent:.0f}% {seconds:.1f}s")
+
+
+# Seconds a job runs before its progress line appears; FLOWSQL_PROGRESS_DELAY overrides it (0: at once).
+PROGRESS_DELAY = 1.0
+PROGRESS_INTERVAL = 0.25
+
+
+class ProgressLine(StatusLine):
+    """The status line of a job that reports its own steps (`sample`, `compact`): nothing for its
+    first second, then the time so far and the latest step's text ('compact 4s: 3 of 8 partitions,
+    …'), redrawn from a thread every quarter second so the time moves while one step is slow;
+    erased by close(). Text longer than the terminal is cut, so the line never wraps."""
+
+    def __init__(self, stream: IO[str], label: str, *, delay: float | None = None) -> None:
+        super().__init__(stream)
+        self.label = label
+        self.delay = progress_delay() if delay is None else delay
+        self.started = time.monotonic()
+        self.text = ""
+        self._drawn = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="flowsql-progress-line", daemon=True)
+        self._thread.start()
+
+    def update(self, text: str) -> None:
+        """The job's latest step; drawn now when the line is showing, else at its first tick."""
+        with self._lock:
+            self.text = text
+            now = time.monotonic()
+            if not self._stop.is_set() and now - self.started >= self.delay and now - self._drawn >= 0.1:
+                self._draw()
+
+    def close(self) -> None:
+        """Stop the ticks and erase the line (the caller prints its summary next)."""
+        self._stop.set()
+        self._thread.join()
+        with self._lock:
+            self.clear()
+
+    def _tick(self) -> None:
+        if self._stop.wait(max(0.0, self.delay)):
+            return
+        while True:
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                if self.text:
+                    self._draw()
+            if self._stop.wait(PROGRESS_INTERVAL):
+                return
+
+    def _draw(self) -> None:
+        self._drawn = time.monotonic()
+        text = f"{self.label} {time.monotonic() - self.started:.0f}s: {self.text}"
+        limit = _terminal_columns(self.stream) - 1
+        self.show(text if len(text) <= limit else text[: max(0, limit - 1)] + "…")
+
+
+def progress_delay() -> float:
+    """PROGRESS_DELAY, or FLOWSQL_PROGRESS_DELAY seconds when that is set to a number."""
+    try:
+        return max(0.0, float(os.environ["FLOWSQL_PROGRESS_DELAY"]))
+    except (KeyError, ValueError):
+        return PROGRESS_DELAY
+
+
+def progress_line(label: str, *, quiet: bool = False) -> ProgressLine | None:
+    """A progress line on stderr for a long job, or None: only on a terminal and never with -q.
+    NO_COLOR does not matter: the line has no colour."""
+    if quiet or not _isatty(sys.stderr):
+        return None
+    return ProgressLine(sys.stderr, label)
+
+
+def _terminal_columns(stream: IO[str]) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError):
+        return shutil.get_terminal_size().columns
 
 
 def note(text: str) -> None:

@@ -25,12 +25,16 @@ import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowsql.errors import ConfigError, LocationError
 from flowsql.tables import fields as flowfields
 from flowsql.tables.spec import DATE, HOUR, FileFormat, Layout, Partitioning, TableSpec
+
+if TYPE_CHECKING:
+    from flowsql.investigations.window import TimeWindow
 
 COMPRESSIONS = ("zstd", "snappy", "gzip")
 DEFAULT_COMPRESSION = "zstd"
@@ -228,13 +232,60 @@ def output_files(partition: Partition, target: TableSpec, max_source_bytes: int)
 # --- results ------------------------------------------------------------------------------------
 
 
-def day_range(spec: TableSpec, start: str | None, end: str | None) -> tuple[date, date]:
-    """First and last partition day (inclusive) from --start/--end; a missing side is the table's
-    start date, or today (UTC)."""
-    from flowsql.investigations.window import parse_instant
+@dataclass(frozen=True)
+class DayRange:
+    """The days compact works on: whole UTC days, first..last inclusive. None: from the first day
+    there is (local: the oldest partition; Athena: the table's start date) / up to the last (local:
+    the newest partition; Athena: today)."""
 
-    first = parse_instant(start, "start").date() if start else spec.start_date
-    last = parse_instant(end, "end").date() if end else datetime.now(timezone.utc).date()
-    if last < first:
-        raise ConfigError(f"--end {last} is before --start {first}")
-    return first, last
+    first: date | None
+    last: date | None
+    window: TimeWindow | None = None  # the window given, when it had both ends
+
+    def describe(self) -> str:
+        """'whole days 2024-05-01 … 2024-05-03 (UTC): the window … touches them', or '' for every day."""
+        if self.first is None and self.last is None:
+            return ""
+        if self.first is None:
+            return f"days up to {self.last} (UTC), from the first there is"
+        if self.last is None:
+            return f"days from {self.first} (UTC) to the last there is"
+        days = f"day {self.first}" if self.first == self.last else f"days {self.first} … {self.last}"
+        window = self.window
+        if window is None or (_midnight(window.start) and _midnight(window.end)):
+            return days + " (UTC)" + (f", the window {window.describe()}" if window is not None else "")
+        return f"whole {days} (UTC): the window {window.describe()} touches them"
+
+    def bounds(self, spec: TableSpec) -> tuple[date, date]:
+        """first..last with the Athena defaults filled in: the table's start date, today (UTC)."""
+        first = self.first or spec.start_date
+        last = self.last or datetime.now(timezone.utc).date()
+        if last < first:
+            raise ConfigError(f"the days to compact end ({last}) before they start ({first})")
+        return first, last
+
+
+def _midnight(moment: datetime) -> bool:
+    return moment.time() == datetime.min.time()
+
+
+def day_range(
+    start: str | None = None, end: str | None = None, last: str | None = None, *, now: datetime | None = None
+) -> DayRange:
+    """The days of --start/--end/--last, by the window rule of every other command (see
+    investigations.window) with two differences: --last has no default (a lone --start runs to now,
+    a lone --end from the first day there is, nothing given is every day) and there is no longest
+    window. The window is then widened to the whole UTC days it touches (its end is exclusive)."""
+    from flowsql.investigations.window import TimeWindow, parse_instant
+
+    if not (start or end or last):
+        return DayRange(None, None)
+    if end and not (start or last):
+        moment = parse_instant(end, "end", now=now)
+        return DayRange(None, (moment - _TICK).date())
+    span = last or (timedelta.max if start and not end else None)
+    window = TimeWindow.parse(start, end, last=span, max_span=timedelta.max, now=now)
+    return DayRange(window.start.date(), (window.end - _TICK).date(), window)
+
+
+_TICK = timedelta(microseconds=1)  # the window's end is exclusive: the last day is the one before it

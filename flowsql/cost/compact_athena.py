@@ -169,8 +169,11 @@ def compact_athena(
     compression: str = DEFAULT_COMPRESSION,
     engine: Any = None,
     on_statement: Callable[[AthenaBatch, Any], None] | None = None,
+    on_start: Callable[[AthenaBatch, int, int], None] | None = None,
 ) -> tuple[TableSpec, list[tuple[AthenaBatch, Any]]]:
-    """Run the batches on Athena, in order; refuses a target table or location that is not empty."""
+    """Run the batches on Athena, in order; refuses a target table or location that is not empty.
+    on_start gets each batch before it is sent, with its number (from 1) and how many there are;
+    on_statement each batch and its result after."""
     target, batches = athena_batches(spec, dest, first, last, table=table, compression=compression)
     _check_target_free(target, settings)
     if engine is None:
@@ -178,7 +181,9 @@ def compact_athena(
 
         engine = AthenaEngine(spec, settings)
     done = []
-    for batch in batches:
+    for number, batch in enumerate(batches, 1):
+        if on_start is not None:
+            on_start(batch, number, len(batches))
         rows = engine.execute(batch.sql)
         done.append((batch, rows))
         if on_statement is not None:

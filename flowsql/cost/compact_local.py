@@ -7,7 +7,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -42,6 +42,21 @@ class PartitionResult:
     rows: int
     files: list[str]
     output_bytes: int
+
+
+@dataclass(frozen=True)
+class CompactProgress:
+    """How far compact_local() is: partitions done of the total, bytes read and written so far."""
+
+    partitions: int
+    partitions_total: int
+    source_bytes: int  # gzip text of the partitions done
+    source_bytes_total: int
+    output_bytes: int  # Parquet of the partitions done (written now, or found complete)
+    rows: int
+    places: int = 1  # accounts × Regions among the partitions
+    current: Partition | None = None  # the partition being worked on
+    percent: float | None = None  # DuckDB's progress of the file being written, when known
 
 
 @dataclass
@@ -91,9 +106,12 @@ def compact_local(
     threads: int | None = None,
     max_source_bytes: int = MAX_SOURCE_BYTES_PER_FILE,
     on_partition: Callable[[PartitionResult], None] | None = None,
+    on_progress: Callable[[CompactProgress], None] | None = None,
 ) -> CompactReport:
     """Rewrite the text partitions under spec.location (those of days first..last when given) as
-    Parquet under dest, partition by partition; resumable (see the module docstring)."""
+    Parquet under dest, partition by partition; resumable (see the module docstring).
+    on_partition gets each partition's result; on_progress a CompactProgress before and after each
+    partition, and DuckDB's percentage while a file is written."""
     if spec.file_format is not FileFormat.TEXT:
         raise ConfigError("compact rewrites text flow logs; this table is already Parquet")
     if compression not in COMPRESSIONS:
@@ -127,12 +145,33 @@ def compact_local(
     import duckdb
 
     con = duckdb.connect(config={"threads": threads} if threads else {})
+    places = len({(p.account, p.region) for p in partitions})
+    state = CompactProgress(0, len(partitions), 0, sum(p.source_bytes for p in partitions), 0, 0, places)
+
+    def tell(**changes: Any) -> None:
+        nonlocal state
+        if on_progress is not None:
+            state = replace(state, **changes)
+            on_progress(state)
+
+    percent = None if on_progress is None else (lambda done: tell(percent=done))
     try:
         for partition in partitions:
-            result = _compact_partition(con, spec, target, partition, compression, max_source_bytes, report)
+            tell(current=partition, percent=None)
+            result = _compact_partition(
+                con, spec, target, partition, compression, max_source_bytes, report, percent
+            )
             report.results.append(result)
             if on_partition is not None:
                 on_partition(result)
+            tell(
+                partitions=state.partitions + 1,
+                source_bytes=state.source_bytes + partition.source_bytes,
+                output_bytes=state.output_bytes + result.output_bytes,
+                rows=state.rows + result.rows,
+                current=None,
+                percent=None,
+            )
     finally:
         con.close()
     report.elapsed_seconds = time.monotonic() - started
@@ -147,6 +186,7 @@ def _compact_partition(
     compression: str,
     max_source_bytes: int,
     report: CompactReport,
+    percent: Callable[[float], None] | None = None,
 ) -> PartitionResult:
     planned = output_files(partition, target, max_source_bytes)
     folder = os.path.dirname(planned[0].path)
@@ -173,7 +213,7 @@ def _compact_partition(
     keep = {os.path.basename(f.path) for f in planned}
     manifest = {name: entry for name, entry in manifest.items() if name in keep}
     for out in todo:
-        rows = _write(con, spec, out, compression, report)
+        rows = _write(con, spec, out, compression, report, percent)
         manifest[os.path.basename(out.path)] = {
             "rows": rows,
             "fingerprint": out.fingerprint,
@@ -293,9 +333,19 @@ def _copied(column: Field, present: bool) -> str:
     return name
 
 
-def _write(con: Any, spec: TableSpec, out: OutputFile, compression: str, report: CompactReport) -> int:
-    """One Parquet file under a hidden temporary name, checked, synced, then renamed into place."""
+def _write(
+    con: Any,
+    spec: TableSpec,
+    out: OutputFile,
+    compression: str,
+    report: CompactReport,
+    percent: Callable[[float], None] | None = None,
+) -> int:
+    """One Parquet file under a hidden temporary name, checked, synced, then renamed into place;
+    `percent` gets DuckDB's progress of the COPY, polled from a thread."""
     import duckdb
+
+    from flowsql.engines.duckdb.progress import watching
 
     folder, name = os.path.split(out.path)
     temp = os.path.join(folder, f".{name}{TMP_MARK}{os.getpid()}")
@@ -308,7 +358,9 @@ def _write(con: Any, spec: TableSpec, out: OutputFile, compression: str, report:
         f"(FORMAT parquet, COMPRESSION {compression}, KV_METADATA {{{kv}}})"
     )
     try:
-        rows = int(interruptible(con, lambda: con.execute(copy).fetchone()[0]))
+        report_percent = None if percent is None else (lambda done, _seconds: percent(done))
+        with watching(con, report_percent, delay=0.0):
+            rows = int(interruptible(con, lambda: con.execute(copy).fetchone()[0]))
         if _footer_rows(con, temp) != rows:
             raise EngineError(f"internal error: {temp} does not hold the {rows} rows DuckDB wrote")
         with open(temp, "rb") as fh:

@@ -21,7 +21,6 @@ import random
 import shutil
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
@@ -34,15 +33,15 @@ from flowsql.investigations.window import TimeWindow
 from flowsql.sample import context as planted_context
 from flowsql.sample import incidents as planting
 from flowsql.sample import network
+from flowsql.sample.files import DRAWN, SLOT, q, write
+from flowsql.sample.progress import Report, Tracker
 from flowsql.tables import fields as flowfields
 from flowsql.tables.spec import FileFormat, TableSpec
 
 UTC = timezone.utc
-SLOT = 300  # files hold the records whose end time falls in one 5-minute window
 MARKER = ".flowsql-sample.json"
 INVENTORY = "inventory"  # the matching inventory, beside AWSLogs/
 RECORDS_PER_FILE = 1000
-GZIP_LEVEL = 2
 
 __all__ = ["Incidents", "Planted", "SampleSet", "generate", "read_records"]
 
@@ -95,6 +94,7 @@ def generate(
     seed: int = 7,
     files_per_day: int | None = None,
     overwrite: bool = False,
+    on_progress: Report | None = None,
 ) -> SampleSet:
     """Write about `records` flow-log records over `days` days ending with `end` (default yesterday,
     UTC) under `out`, with incidents planted in the first account and Region.
@@ -102,6 +102,7 @@ def generate(
     files_per_day: the 5-minute windows per day (per account and Region) that hold records; by
     default one file per ~1,000 records, at least 24 a day, at most 288.
     overwrite: replace a sample set an earlier generate() wrote in `out` (never other files).
+    on_progress: called with a SampleProgress as the records are drawn and the files written.
     """
     import time
 
@@ -165,14 +166,16 @@ def generate(
             row["_world"] = index
             explicit.append(row)
     background = max(0, records - len(explicit))
+    tracker = Tracker(on_progress, len(explicit) + background, days, first)
 
     with tempfile.TemporaryDirectory(prefix="flowsql-sample-") as tmp:
         con = _connect(Path(tmp))
         try:
             _stage(con, Path(tmp), templates, explicit, slots)
-            _expand(con, background, seed, first)
+            with tracker.drawing(con):
+                _expand(con, background, seed, first)
             places = [(w.account, w.region) for w in worlds]
-            files = _write(con, spec, Path(tmp), seed, places)
+            files = write(con, spec, Path(tmp), seed, places, tracker)
         finally:
             con.close()
     count = len(explicit) + background
@@ -294,8 +297,6 @@ def _read_tsv(con: Any, table: str, path: Path, columns: dict[str, str]) -> None
     )
 
 
-# Per-record columns: drawn in DuckDB for template records, given for explicit ones.
-_DRAWN = ("start", "end", "packets", "bytes", "srcport", "dstport")
 _WIDE_EXTRA = {
     "ref": "BIGINT", "_world": "BIGINT", "explicit": "BOOLEAN", "pk_lo": "BIGINT", "pk_hi": "BIGINT",
     "bpp_lo": "BIGINT", "bpp_hi": "BIGINT", "dur_max": "BIGINT", "s_eph": "BOOLEAN", "d_eph": "BOOLEAN",
@@ -345,8 +346,8 @@ def _expand(con: Any, n: int, seed: int, first: int) -> None:
         "dstport": "CASE WHEN t.d_eph THEN 32768 + r.h8 % 28232 ELSE t.dstport END",
     }
     drawn["bytes"] = f"{drawn['packets']} * (t.bpp_lo + r.h6 % (t.bpp_hi - t.bpp_lo + 1))"
-    given = ", ".join(_q(c) for c in _DRAWN)
-    computed = ", ".join(f"{drawn[c]} AS {_q(c)}" for c in _DRAWN)
+    given = ", ".join(q(c) for c in DRAWN)
+    computed = ", ".join(f"{drawn[c]} AS {q(c)}" for c in DRAWN)
     npicks = con.execute("SELECT count(*) FROM picks").fetchone()[0]
     nslots = con.execute("SELECT count(*) FROM slots").fetchone()[0]
     explicit = f"SELECT ref, _world, ref AS seq, {given} FROM wide WHERE explicit"
@@ -374,108 +375,6 @@ def _expand(con: Any, n: int, seed: int, first: int) -> None:
         JOIN slots AS s ON s.slot_i = r.slot_i
         """
     )
-
-
-def _q(column: str) -> str:
-    return f'"{column}"'
-
-
-# --- writing files ---------------------------------------------------------------------------
-
-
-def _output_columns(spec: TableSpec, parquet: bool) -> str:
-    version = flowfields.record_version(spec.fields)
-    parts = []
-    for f in spec.fields:
-        name = f.column if parquet else f.name
-        kind = {"int": "INTEGER", "bigint": "BIGINT"}.get(
-            f.parquet_type if parquet else f.text_type, "VARCHAR"
-        )
-        if f.column == "version":
-            expr = str(version)
-        elif f.column in _DRAWN:
-            expr = "f." + _q(f.column)
-        elif f.column in network.COLUMNS:
-            expr = "w." + _q(f.column)
-        else:
-            expr = "NULL"  # a field flowsql does not know: '-' like AWS prints an empty value
-        parts.append(f"CAST({expr} AS {kind}) AS {_q(name)}")
-    return ", ".join(parts)
-
-
-_FROM = "FROM flows AS f JOIN wide AS w USING (ref)"
-_ORDER = f'ORDER BY f._world, f."end" - f."end" % {SLOT}, f.start, f.seq'
-
-
-def _write(con: Any, spec: TableSpec, tmp: Path, seed: int, places: Sequence[tuple[str, str]]) -> list[Path]:
-    if spec.file_format is FileFormat.PARQUET:
-        return _write_parquet(con, spec, tmp, seed, places)
-    groups = con.execute(
-        f'SELECT _world, "end" - "end" % {SLOT} AS slot, count(*) FROM flows GROUP BY ALL ORDER BY ALL'
-    ).fetchall()
-    return _write_text(con, spec, tmp, seed, [(*places[w], slot, n) for w, slot, n in groups])
-
-
-def _file_path(spec: TableSpec, account: str, region: str, slot: int, seed: int, part: int = 0) -> Path:
-    moment = datetime.fromtimestamp(slot, UTC)
-    folder = spec.partition_path(account, region, moment.date(), moment.hour if spec.hourly else None)
-    flow_log = "fl-" + planting.short_hash("flow-log", seed, account, region, length=17)
-    digest = planting.short_hash(seed, account, region, slot, part)
-    name = f"{account}_vpcflowlogs_{region}_{flow_log}_{moment:%Y%m%dT%H%M}Z_{digest}{spec.file_suffix}"
-    return Path(folder) / name
-
-
-def _write_text(con: Any, spec: TableSpec, tmp: Path, seed: int, groups: list[tuple[Any, ...]]) -> list[Path]:
-    """One sorted COPY to plain text, then cut it into per-slot files and gzip them on threads
-    (zlib releases the GIL; DuckDB's own gzip writer is several times slower)."""
-    plain = tmp / "all.txt"
-    con.execute(
-        f"COPY (SELECT {_output_columns(spec, parquet=False)} {_FROM} {_ORDER}) "
-        f"TO '{plain}' (FORMAT csv, DELIMITER ' ', HEADER false, NULLSTR '-')"
-    )
-    header = (" ".join(f.name for f in spec.fields) + "\n").encode()
-    files: list[Path] = []
-    pending: list[Future[None]] = []
-
-    def save(path: Path, body: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(gzip.compress(header + body, GZIP_LEVEL, mtime=0))
-
-    with plain.open("rb") as source, ThreadPoolExecutor(max_workers=2) as pool:
-        for account, region, slot, count in groups:
-            path = _file_path(spec, account, region, slot, seed)
-            body = b"".join(itertools.islice(source, count))
-            files.append(path)
-            pending.append(pool.submit(save, path, body))
-            if len(pending) > 4:  # keep memory bounded: wait for the oldest
-                pending.pop(0).result()
-        for job in pending:
-            job.result()
-    return files
-
-
-def _write_parquet(
-    con: Any, spec: TableSpec, tmp: Path, seed: int, places: Sequence[tuple[str, str]]
-) -> list[Path]:
-    """Gzip-compressed Parquet, one file per account, Region and 5-minute window."""
-    staging = tmp / "parquet"
-    nslots = con.execute(f'SELECT count(DISTINCT (_world, "end" - "end" % {SLOT})) FROM flows').fetchone()[0]
-    con.execute(f"SET partitioned_write_max_open_files = {max(100, nslots + 10)}")
-    con.execute(
-        f"COPY (SELECT {_output_columns(spec, parquet=True)}, f._world AS p_world, "
-        f'f."end" - f."end" % {SLOT} AS p_slot {_FROM} {_ORDER}) '
-        f"TO '{staging}' (FORMAT parquet, COMPRESSION gzip, PARTITION_BY (p_world, p_slot))"
-    )
-    files = []
-    for written in sorted(staging.rglob("*.parquet")):
-        keys = dict(part.split("=", 1) for part in written.relative_to(staging).parts[:-1])
-        part = int(written.stem.rsplit("_", 1)[-1]) if "_" in written.stem else 0
-        account, region = places[int(keys["p_world"])]
-        path = _file_path(spec, account, region, int(keys["p_slot"]), seed, part)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(written), path)
-        files.append(path)
-    return sorted(files)
 
 
 # --- reading back ----------------------------------------------------------------------------
