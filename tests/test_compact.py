@@ -436,10 +436,11 @@ def test_athena_compaction_refuses_a_location_that_is_not_empty(moto) -> None:
 def test_cli_athena_dry_run_prints_validated_statements(flowsql_cli, workdir) -> None:
     got = flowsql_cli(
         "compact", "--engine", "athena", "--location", "s3://logs-bucket/flows", "--accounts", "111122223333",
-        "--regions", "us-east-1", "--to", "s3://dest-bucket/pq", "--start", "2024-05-01", "--end", "2024-05-03",
+        "--regions", "us-east-1", "--to", "s3://dest-bucket/pq", "--start", "2024-05-01", "--end", "2024-05-04",
         "--dry-run",
     )  # fmt: skip
     assert got.code == 0, got
+    assert "compacting days 2024-05-01 … 2024-05-03 (UTC)" in got.err  # --end is exclusive, as on run
     import sqlglot
     from sqlglot import exp
 

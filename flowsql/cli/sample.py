@@ -29,7 +29,7 @@ def _split(text: str) -> tuple[str, ...]:
 
 def _progress_text(step: Any) -> str:
     """A SampleProgress for the status line: what is being done, and how far of how much."""
-    from flowsql.sample.progress import WRITING
+    from flowsql.sample.progress import SORTING, WRITING
 
     if step.stage == WRITING:
         return (
@@ -37,6 +37,8 @@ def _progress_text(step: Any) -> str:
             f"{step.records:,} of {step.records_total:,} records"
         )
     done = f", {step.percent:.0f}%" if step.percent is not None else ""
+    if step.stage == SORTING:
+        return f"sorting {step.records_total:,} records into {step.files_total:,} files{done}"
     return f"drawing {step.records_total:,} records over {step.days} day{'s' if step.days != 1 else ''}{done}"
 
 

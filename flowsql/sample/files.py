@@ -15,7 +15,7 @@ from typing import Any
 
 from flowsql.sample import incidents as planting
 from flowsql.sample import network
-from flowsql.sample.progress import Tracker
+from flowsql.sample.progress import SORTING, Tracker
 from flowsql.tables import fields as flowfields
 from flowsql.tables.spec import FileFormat, TableSpec
 
@@ -82,7 +82,7 @@ def _write_text(
     """One sorted COPY to plain text, then cut it into per-slot files and gzip them on threads
     (zlib releases the GIL; DuckDB's own gzip writer is several times slower)."""
     plain = tmp / "all.txt"
-    with tracker.drawing(con):
+    with tracker.drawing(con, SORTING):
         con.execute(
             f"COPY (SELECT {_output_columns(spec, parquet=False)} {_FROM} {_ORDER}) "
             f"TO '{plain}' (FORMAT csv, DELIMITER ' ', HEADER false, NULLSTR '-')"
@@ -122,7 +122,7 @@ def _write_parquet(
     records of each world and window)."""
     staging = tmp / "parquet"
     con.execute(f"SET partitioned_write_max_open_files = {max(100, len(counts) + 10)}")
-    with tracker.drawing(con):
+    with tracker.drawing(con, SORTING):
         con.execute(
             f"COPY (SELECT {_output_columns(spec, parquet=True)}, f._world AS p_world, "
             f'f."end" - f."end" % {SLOT} AS p_slot {_FROM} {_ORDER}) '

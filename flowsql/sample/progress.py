@@ -7,20 +7,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-DRAWING = "drawing"  # DuckDB draws the records and sorts them into 5-minute windows
+DRAWING = "drawing"  # DuckDB draws the records
+SORTING = "sorting"  # and sorts them into one file per account, Region and 5-minute window
 WRITING = "writing"  # the files are written
 
 
 @dataclass(frozen=True)
 class SampleProgress:
-    stage: str  # DRAWING or WRITING
+    stage: str  # DRAWING, SORTING or WRITING
     records_total: int
     days: int
     files: int = 0  # files written so far
     files_total: int = 0  # known once the records are drawn
     records: int = 0  # records in the files written so far
     day: int = 0  # 1-based day of the file written last (WRITING)
-    percent: float | None = None  # DuckDB's progress of the statement running (DRAWING), when known
+    percent: float | None = None  # DuckDB's progress of the statement running (DRAWING, SORTING)
 
 
 Report = Callable[[SampleProgress], None]
@@ -39,13 +40,13 @@ class Tracker:
             self.state = replace(self.state, **changes)  # type: ignore[arg-type]
             self.report(self.state)
 
-    def drawing(self, con: Any) -> contextlib.AbstractContextManager[None]:
-        """Around one long DuckDB statement: its percentage, polled from a thread."""
+    def drawing(self, con: Any, stage: str = DRAWING) -> contextlib.AbstractContextManager[None]:
+        """Around one long DuckDB statement of `stage`: its percentage, polled from a thread."""
         if self.report is None:
             return contextlib.nullcontext()
         from flowsql.engines.duckdb.progress import watching
 
-        self._tell(stage=DRAWING, percent=None)
+        self._tell(stage=stage, percent=None)
         return watching(con, lambda percent, _seconds: self._tell(percent=percent), delay=0.0)
 
     def planned(self, files: int) -> None:
