@@ -138,6 +138,30 @@ def test_sample_draws_a_progress_line_on_a_terminal_that_matches_the_files(tmp_p
     assert "\r" not in out and "files written" not in out and out.startswith("wrote 30,")
 
 
+def test_transit_gateway_sample_draws_the_same_line(tmp_path: Path) -> None:
+    code, out, err = on_terminal(
+        "sample",
+        "tgw",
+        "--transit-gateway",
+        "--records",
+        "3000",
+        "--end",
+        "2024-05-02",
+        cwd=tmp_path,
+        env=NO_DELAY,
+    )
+    assert code == 0, err
+    written = text_files(tmp_path / "tgw")
+    shown = [text for _, text in frames(err, "sample")]
+    last = re.fullmatch(
+        r"([\d,]+) of ([\d,]+) files written \(day \d of 2\), ([\d,]+) of ([\d,]+) records", shown[-1]
+    )
+    assert last, shown
+    total = sum(records_in(p) for p in written)
+    assert last.groups() == (f"{len(written):,}", f"{len(written):,}", f"{total:,}", f"{total:,}")
+    assert check_erased(err) == "" and out.startswith("wrote ")
+
+
 def test_sample_quiet_or_not_on_a_terminal_draws_nothing(tmp_path: Path) -> None:
     code, out, err = on_terminal("sample", "quiet", *SAMPLE, "-q", cwd=tmp_path, env=NO_DELAY)
     assert code == 0 and err == "" and out.startswith("wrote ")
@@ -211,3 +235,52 @@ def test_compact_quiet_draws_nothing_but_the_summary(logs: Path, tmp_path: Path)
     assert "\r" not in err and ": written, " not in err
     assert [line for line in err.splitlines() if line] == [err.strip()]
     assert "partitions: " in err
+
+
+def test_compact_on_athena_draws_the_statement_running_of_how_many(moto, tmp_path: Path) -> None:
+    s3 = moto.client("s3")
+    for bucket in ("results", "dest-bucket"):
+        s3.create_bucket(Bucket=bucket)
+    args = (
+        "compact", "--engine", "athena", "--location", "s3://logs-bucket/flows",
+        "--accounts", "111122223333,444455556666,777788889999", "--regions", "us-east-1,eu-west-1",
+        "--output-location", "s3://results/out/", "--start", "2024-04-01", "--end", "2024-05-11",
+    )  # fmt: skip
+    code, out, err = on_terminal(*args, "--to", "s3://dest-bucket/pq", cwd=tmp_path, env=NO_DELAY)
+    assert code == 0, err
+    sent = moto.client("athena").list_query_executions()["QueryExecutionIds"]
+    shown = [text for _, text in frames(err, "compact")]
+    running = [
+        m.groups() for text in shown if (m := re.match(r"statement (\d+) of (\d+) \((CTAS|INSERT), ", text))
+    ]
+    assert running, err
+    assert {int(r[1]) for r in running} == {len(sent)} and len(sent) > 1
+    assert running[0][::2] == ("1", "CTAS") and all(r[2] == "INSERT" for r in running if r[0] != "1")
+    assert check_erased(err).startswith(f"{len(sent)} statement(s) on Athena")
+    assert "INSERT 2024" not in err and "\r" not in out
+    # off a terminal: one line per statement, as a log has them
+    for bucket in ("dest-bucket-2",):
+        s3.create_bucket(Bucket=bucket)
+    piped = flowsql(*args, "--to", "s3://dest-bucket-2/pq", "--target-table", "again", env=NO_DELAY)
+    assert piped.returncode == 0, piped.stderr
+    assert len([line for line in piped.stderr.splitlines() if " scanned, id " in line]) == len(sent)
+    assert "\r" not in piped.stderr
+
+
+def test_compact_local_reports_progress_to_its_callback(logs: Path, tmp_path: Path) -> None:
+    """The library side: a CompactProgress before and after every partition, the totals exact."""
+    from flowsql.cost.compact_local import compact_local
+    from flowsql.tables.spec import TableSpec
+
+    states = []
+    report = compact_local(TableSpec(location=str(logs)), str(tmp_path / "pq"), on_progress=states.append)
+    days = sorted({p.parent for p in text_files(logs)})
+    total = sum(p.stat().st_size for p in text_files(logs))
+    assert {s.partitions_total for s in states} == {len(days)} and {s.source_bytes_total for s in states} == {
+        total
+    }
+    between = [s for s in states if s.current is None]
+    assert [s.partitions for s in between] == list(range(1, len(days) + 1))
+    assert between[-1].source_bytes == total and between[-1].rows == report.rows
+    assert between[-1].output_bytes == sum(p.stat().st_size for p in (tmp_path / "pq").rglob("*.parquet"))
+    assert all(0 <= s.percent <= 100 for s in states if s.percent is not None)

@@ -27,7 +27,7 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
-def _progress_text(step: Any) -> str:
+def progress_text(step: Any) -> str:
     """A SampleProgress for the status line: what is being done, and how far of how much."""
     from flowsql.sample.progress import SORTING, WRITING
 
@@ -100,7 +100,7 @@ def sample_command(
     if transit_gateway:
         from flowsql.cli.sample_transit import write_transit
 
-        write_transit(out, {
+        write_transit(out, quiet, {
             "days": days, "end": end, "layout": layout, "hourly": hourly, "file_format": file_format,
             "log_format": log_format, "records": records, "seed": seed, "overwrite": force,
             "accounts": _split(accounts), "regions": _split(regions), "files_per_day": files_per_day or 24,
@@ -113,7 +113,7 @@ def sample_command(
     if line is not None:
         from flowsql.sample.progress import DRAWING, SampleProgress
 
-        line.update(_progress_text(SampleProgress(DRAWING, records, days)))
+        line.update(progress_text(SampleProgress(DRAWING, records, days)))
     try:
         sample = generate(
             out,
@@ -129,7 +129,7 @@ def sample_command(
             seed=seed,
             files_per_day=files_per_day,
             overwrite=force,
-            on_progress=None if line is None else lambda step: line.update(_progress_text(step)),
+            on_progress=None if line is None else lambda step: line.update(progress_text(step)),
         )
     finally:
         if line is not None:

@@ -8,13 +8,28 @@ from typing import Any
 import click
 
 
-def write_transit(out: str, options: dict[str, Any]) -> None:
-    """Generate the transit gateway sample and print what was planted and how to look at it."""
+def write_transit(out: str, quiet: bool, options: dict[str, Any]) -> None:
+    """Generate the transit gateway sample (with the progress line `sample` draws) and print what was
+    planted and how to look at it."""
     import shlex
 
+    from flowsql.cli.sample import progress_text
+    from flowsql.cli.terminal import progress_line
+    from flowsql.sample.progress import DRAWING, SampleProgress
     from flowsql.sample.transit import generate
 
-    sample = generate(out, **options)
+    line = progress_line("sample", quiet=quiet)
+    if line is not None:
+        line.update(progress_text(SampleProgress(DRAWING, options["records"], options["days"])))
+    try:
+        sample = generate(
+            out,
+            **options,
+            on_progress=None if line is None else lambda step: line.update(progress_text(step)),
+        )
+    finally:
+        if line is not None:
+            line.close()
     echo = click.echo
     echo(f"wrote {sample.summary()} under {Path(out) / 'AWSLogs'}")
     echo(f"planted (transit gateway {sample.incidents.tgw_id}):")

@@ -122,6 +122,7 @@ class ProgressLine(StatusLine):
         self.started = time.monotonic()
         self.text = ""
         self._drawn = 0.0
+        self._drawn_text = ""
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._tick, name="flowsql-progress-line", daemon=True)
@@ -136,10 +137,13 @@ class ProgressLine(StatusLine):
                 self._draw()
 
     def close(self) -> None:
-        """Stop the ticks and erase the line (the caller prints its summary next)."""
+        """Stop the ticks and erase the line (the caller prints its summary next). A last step the
+        ticks had not drawn yet is drawn first, so the line's last state is the job's."""
         self._stop.set()
         self._thread.join()
         with self._lock:
+            if self.width and self.text != self._drawn_text:
+                self._draw()
             self.clear()
 
     def _tick(self) -> None:
@@ -156,6 +160,7 @@ class ProgressLine(StatusLine):
 
     def _draw(self) -> None:
         self._drawn = time.monotonic()
+        self._drawn_text = self.text
         text = f"{self.label} {time.monotonic() - self.started:.0f}s: {self.text}"
         limit = _terminal_columns(self.stream) - 1
         self.show(text if len(text) <= limit else text[: max(0, limit - 1)] + "…")

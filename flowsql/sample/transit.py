@@ -26,6 +26,7 @@ from typing import Any
 
 from flowsql.errors import ConfigError
 from flowsql.investigations.window import TimeWindow
+from flowsql.sample.progress import Report, Tracker
 from flowsql.tables import fields as flowfields
 from flowsql.tables.spec import FileFormat, TableSpec
 
@@ -149,9 +150,11 @@ def generate(
     seed: int = 7,
     files_per_day: int = 24,
     overwrite: bool = False,
+    on_progress: Report | None = None,
 ) -> TransitSample:
     """Write about `records` transit gateway flow-log records over `days` days ending with `end`,
-    in `files_per_day` 5-minute windows a day (midnight's always among them)."""
+    in `files_per_day` 5-minute windows a day (midnight's always among them); `on_progress` gets a
+    SampleProgress as the files are written."""
     import json
 
     if not 1 <= days <= 366:
@@ -248,7 +251,7 @@ def generate(
         for counter in ("no-route", "blackhole", "mtu-exceeded", "ttl-expired"):
             row.setdefault(f"packets-lost-{counter}", 0)
     rows.sort(key=lambda r: (r["end"], r["start"], r["tgw-attachment-id"], r["srcaddr"]))
-    files = _write(out, spec, rows, owner, region, seed)
+    files = _write(out, spec, rows, owner, region, seed, Tracker(on_progress, len(rows), days, first))
     count = len(rows)
     (out / MARKER).write_text(
         json.dumps({"written_by": "flowsql sample --transit-gateway", "seed": seed, "records": count,
@@ -265,7 +268,13 @@ def generate(
 
 
 def _write(
-    out: Path, spec: TableSpec, rows: list[dict[str, Any]], owner: str, region: str, seed: int
+    out: Path,
+    spec: TableSpec,
+    rows: list[dict[str, Any]],
+    owner: str,
+    region: str,
+    seed: int,
+    tracker: Tracker,
 ) -> list[Path]:
     flow_log = "fl-" + _hex(seed, "tgw-flow-log")
     by_slot: dict[int, list[dict[str, Any]]] = {}
@@ -273,6 +282,7 @@ def _write(
         by_slot.setdefault(row["end"] - row["end"] % SLOT, []).append(row)
     names = [f.name for f in spec.fields]
     files = []
+    tracker.planned(len(by_slot))
     for slot, group in sorted(by_slot.items()):
         moment = datetime.fromtimestamp(slot, UTC)
         folder = Path(spec.partition_path(owner, region, moment.date(), moment.hour if spec.hourly else None))
@@ -287,6 +297,7 @@ def _write(
             path = folder / (name + ".log.gz")
             path.write_bytes(body)
         files.append(path)
+        tracker.wrote(len(group), slot)
     return files
 
 
