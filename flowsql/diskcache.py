@@ -44,36 +44,86 @@ def folder(namespace: str) -> str | None:
 
 
 @lru_cache(maxsize=8)
-def code_version(sources: tuple[str, ...]) -> str:
-    """A digest of sqlglot's version and the given source files."""
-    sqlglot = sys.modules.get("sqlglot")
-    version = getattr(sqlglot, "__version__", None)
-    if version is None:
-        from importlib.metadata import version as installed
-
-        version = installed("sqlglot")
-    digest = hashlib.sha256(version.encode())
+def code_version(sources: tuple[str, ...], packages: tuple[str, ...] = ("sqlglot",)) -> str:
+    """A digest of the given source files and of the installed `packages` (see package_fingerprint)."""
+    digest = hashlib.sha256()
+    for name in packages:
+        digest.update(package_fingerprint(name).encode())
     for name in sources:
         digest.update(Path(name).read_bytes())
     return digest.hexdigest()
 
 
-def remember(namespace: str, sources: Sequence[str], material: Any, compute: Callable[[], str]) -> str:
+@lru_cache(maxsize=8)
+def package_fingerprint(name: str) -> str:
+    """What identifies the installed version of a package, without importing it: the bytes of its
+    `__init__.py` and `_version.py`, where packages keep their version. (importlib.metadata costs
+    more start-up time than a cached statement saves.)"""
+    from importlib.util import find_spec
+
+    spec = find_spec(name)
+    origin = getattr(spec, "origin", None)
+    if not origin or not os.path.isfile(origin):
+        return f"{name}: not installed"
+    digest = hashlib.sha256(origin.encode())
+    for path in (origin, os.path.join(os.path.dirname(origin), "_version.py")):
+        with contextlib.suppress(OSError):
+            digest.update(Path(path).read_bytes())
+    return f"{name}: {digest.hexdigest()}"
+
+
+def remember(
+    namespace: str,
+    sources: Sequence[str],
+    material: Any,
+    compute: Callable[[], str],
+    *,
+    packages: tuple[str, ...] = ("sqlglot",),
+) -> str:
     """compute()'s answer for `material` (JSON-able inputs), from disk when it was computed before.
     An exception from compute() propagates and nothing is stored."""
-    where = _usable_folder(namespace)
-    if where is None:
-        return compute()
-    key = json.dumps([code_version(tuple(sources)), material], sort_keys=True, default=str)
-    path = os.path.join(where, hashlib.sha256(key.encode()).hexdigest() + ".txt")
-    stored = _read(path, key)
+    stored = recall(namespace, sources, material, packages=packages)
     if stored is not None:
         return stored
     answer = compute()
+    store(namespace, sources, material, answer, packages=packages)
+    return answer
+
+
+def recall(
+    namespace: str, sources: Sequence[str], material: Any, *, packages: tuple[str, ...] = ("sqlglot",)
+) -> str | None:
+    """The answer stored for `material`, or None (none stored, not matching, or caching off)."""
+    located = _locate(namespace, sources, material, packages)
+    return None if located is None else _read(*located)
+
+
+def store(
+    namespace: str,
+    sources: Sequence[str],
+    material: Any,
+    answer: str,
+    *,
+    packages: tuple[str, ...] = ("sqlglot",),
+) -> None:
+    located = _locate(namespace, sources, material, packages)
+    if located is None:
+        return
+    path, key = located
     with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
         _write(path, key, answer)
-        _trim(where)
-    return answer
+        _trim(os.path.dirname(path))
+
+
+def _locate(
+    namespace: str, sources: Sequence[str], material: Any, packages: tuple[str, ...]
+) -> tuple[str, str] | None:
+    """The entry's file and its full key, or None when caching is off or the folder is unsafe."""
+    where = _usable_folder(namespace)
+    if where is None:
+        return None
+    key = json.dumps([code_version(tuple(sources), packages), material], sort_keys=True, default=str)
+    return os.path.join(where, hashlib.sha256(key.encode()).hexdigest() + ".txt"), key
 
 
 def _digest(key: str, value: str) -> str:

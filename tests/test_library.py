@@ -424,4 +424,4 @@ def test_validated_statements_are_cached_on_disk(tmp_path, monkeypatch):
     hourly = TableSpec("s3://flow-bucket/", hourly=True, accounts=("111122223333",), regions=("us-east-1",))
     inv.render(hourly, window)
     assert calls == [1, 1]
-    assert len(list((tmp_path / "validated-sql").glob("*.txt"))) == 3
+    assert len(list((tmp_path / "rendered-sql").glob("*.txt"))) == 3

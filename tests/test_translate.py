@@ -12,7 +12,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from flowsql.engines.duckdb.translate import MACROS, java_to_strftime, to_duckdb
+from flowsql.engines.duckdb.rewrite_dates import java_to_strftime
+from flowsql.engines.duckdb.translate import MACROS, to_duckdb
 from flowsql.errors import UnsupportedConstruct, ValidationError
 from flowsql.tables.spec import TableSpec
 

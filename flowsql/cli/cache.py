@@ -11,7 +11,7 @@ import click
 from flowsql.cli.options import pass_context
 
 # The statement caches of flowsql.diskcache, by namespace.
-STATEMENT_NAMESPACES = ("validated-sql", "duckdb-sql")
+STATEMENT_NAMESPACES = ("investigations", "rendered-sql", "duckdb-sql")
 
 
 @click.group("cache")

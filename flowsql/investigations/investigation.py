@@ -35,6 +35,19 @@ _STEM = re.compile(r"^[a-z][a-z0-9_]*$")
 _FIELD = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 
+_RENDERING_PACKAGES = ("sqlglot", "jinja2", "markupsafe")
+
+
+def _rendering_code() -> tuple[str, ...]:
+    """The modules whose code decides what an investigation renders to and how it validates."""
+    here = Path(__file__).parent
+    package = here.parent
+    return (
+        *sorted(str(p) for p in here.glob("*.py")),
+        *(str(package / part) for part in ("tables/spec.py", "tables/fields.py", "inventory/tables.py")),
+    )
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A rendered, validated investigation: `sql` is exactly what an engine runs. `window` is the
@@ -120,24 +133,44 @@ class Investigation:
         start, end, last = given.pop("start", None), given.pop("end", None), given.pop("last", None)
         window = TimeWindow.parse(start, end, last=last, max_span=timedelta(days=max_window_days), now=now)
         values = paramsmod.resolve(self.params, given, investigation=self.name)
-        reads: list[TimeWindow] = []
-        text = self.render_text(spec, window, values, inventory=inventory, reads=reads)
-        span = TimeWindow(min(w.start for w in reads), max(w.end for w in reads)) if reads else window
-        values = {"start": window.start, "end": window.end, **values}
         columns = self.output_columns(inventory)
-        if not cache:
+        shown = {"start": window.start, "end": window.end, **values}
+
+        def rendered() -> tuple[str, TimeWindow, Any]:
+            reads: list[TimeWindow] = []
+            text = self.render_text(spec, window, values, inventory=inventory, reads=reads)
+            span = TimeWindow(min(w.start for w in reads), max(w.end for w in reads)) if reads else window
             sql, tree = self._validate(text, spec, columns)
-            return Rendered(self, sql, span, values, tree)
+            return sql, span, tree
+
+        if not cache:
+            sql, span, tree = rendered()
+            return Rendered(self, sql, span, shown, tree)
+        import json
+
         from flowsql import diskcache
 
-        here = Path(__file__)
-        sql = diskcache.remember(
-            "validated-sql",
-            (str(here), str(here.with_name("validate.py"))),
-            [text, spec.to_json(), list(columns), str(self.path)],
-            lambda: self._validate(text, spec, columns)[0],
+        def compute() -> str:
+            sql, span, _tree = rendered()
+            return json.dumps([sql, span.start.isoformat(), span.end.isoformat()])
+
+        # Everything the statement is made of: the template, the table, the window and each value
+        # with its type (a Price and a float of the same value render differently).
+        material = [
+            self.template,
+            str(self.path),
+            spec.to_json(),
+            [window.start.isoformat(), window.end.isoformat()],
+            sorted([name, type(v).__qualname__, repr(v)] for name, v in values.items()),
+            inventory,
+            list(columns),
+        ]
+        stored = diskcache.remember(
+            "rendered-sql", _rendering_code(), material, compute, packages=_RENDERING_PACKAGES
         )
-        return Rendered(self, sql, span, values)
+        sql, span_start, span_end = json.loads(stored)
+        span = TimeWindow(datetime.fromisoformat(span_start), datetime.fromisoformat(span_end))
+        return Rendered(self, sql, span, shown)
 
     def _validate(
         self, text: str, spec: TableSpec, columns: tuple[str, ...] | None = None

@@ -26,6 +26,7 @@ line in place), so a validation error's line and column point into the file.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from pathlib import Path
 from types import MappingProxyType
@@ -90,13 +91,53 @@ def _key_lines(header: str) -> dict[str, int]:
 
 
 def load_file(path: str | Path, *, source: str = "user", overrides: bool = False) -> Investigation:
-    """Read one query file; any problem is a QueryDefinitionError naming the file and line."""
+    """Read one query file; any problem is a QueryDefinitionError naming the file and line.
+
+    A file that passed every check before (same text, same name, same checking code and libraries)
+    is rebuilt from its header remembered on disk, without importing YAML or Jinja."""
     path = Path(path)
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise QueryDefinitionError(f"cannot read the file: {exc}", path=where) from None
+    from flowsql import diskcache
+
+    material = [text, path.name]
+    stored = diskcache.recall("investigations", _checking_code(), material, packages=_CHECKING_PACKAGES)
+    if stored is not None:
+        meta, header_lines = json.loads(stored)
+        template = split_header(text)[1]
+        return _investigation(meta, path, source, overrides, template, header_lines, _unreachable)
+    investigation, meta = _load_checked(text, path, source, overrides)
+    remembered = json.dumps([meta, investigation.header_lines], sort_keys=True, default=_not_json)
+    if json.loads(remembered)[0] == meta:  # only a header that JSON carries unchanged
+        diskcache.store("investigations", _checking_code(), material, remembered, packages=_CHECKING_PACKAGES)
+    return investigation
+
+
+_CHECKING_PACKAGES = ("jinja2", "yaml")
+
+
+def _checking_code() -> tuple[str, ...]:
+    """The modules whose code decides whether a file loads and what it loads as."""
+    here = Path(__file__).parent
+    names = ("loading", "investigation", "params", "macros", "sandbox", "templates", "window")
+    return (*(str(here / f"{n}.py") for n in names), str(here.parent / "tables" / "fields.py"))
+
+
+def _not_json(value: Any) -> Any:
+    return repr(value)  # then the round trip differs and the header is not remembered
+
+
+def _unreachable(message: str, key: str | None = None, line: int | None = None) -> QueryDefinitionError:
+    raise AssertionError(f"a remembered header failed a check it passed before: {message}")
+
+
+def _load_checked(
+    text: str, path: Path, source: str, overrides: bool
+) -> tuple[Investigation, dict[str, Any]]:
+    where = str(path)
     header_lines, template = split_header(text)
     if not header_lines:
         raise QueryDefinitionError(
@@ -146,46 +187,56 @@ def load_file(path: str | Path, *, source: str = "user", overrides: bool = False
         raise fail(
             f"category must be one of {', '.join(CATEGORIES)}, got {meta['category']!r}", key="category"
         )
-    needed = _name_list(meta["fields"], "fields", fail, pattern=_FIELD)
-    columns = _name_list(meta["columns"], "columns", fail, pattern=_STEM)
+    _name_list(meta["fields"], "fields", fail, pattern=_FIELD)
+    _name_list(meta["columns"], "columns", fail, pattern=_STEM)
     needs_inventory = meta.get("inventory")
     if needs_inventory is not None and needs_inventory not in INVENTORY_MODES:
         raise fail(
             f"inventory must be one of {', '.join(INVENTORY_MODES)}, got {needs_inventory!r}", key="inventory"
         )
-    extra_columns: list[str] = []
     if "inventory_columns" in meta:
         if needs_inventory != "optional":
             raise fail("inventory_columns needs `inventory: optional`", key="inventory_columns")
-        extra_columns = _name_list(meta["inventory_columns"], "inventory_columns", fail, pattern=_STEM)
-    declared: dict[str, Param] = {}
-    raw_params = meta.get("params") or {}
-    if not isinstance(raw_params, dict):
+        _name_list(meta["inventory_columns"], "inventory_columns", fail, pattern=_STEM)
+    if not isinstance(meta.get("params") or {}, dict):
         raise fail("params must be a mapping of name: {type: …, default: …}", key="params")
-    for pname, pdata in raw_params.items():
-        key = f"params.{pname}"
+    investigation = _investigation(meta, path, source, overrides, template, len(header_lines), fail)
+    _check_template(investigation, header, fail)
+    return investigation, meta
+
+
+def _investigation(
+    meta: dict[str, Any],
+    path: Path,
+    source: str,
+    overrides: bool,
+    template: str,
+    header_lines: int,
+    fail: Any,
+) -> Investigation:
+    """The Investigation of a header that passed the checks above."""
+    declared: dict[str, Param] = {}
+    for pname, pdata in (meta.get("params") or {}).items():
         try:
             declared[str(pname)] = paramsmod.from_metadata(str(pname), pdata)
         except ValueError as exc:
-            raise fail(str(exc), key=key) from None
-    investigation = Investigation(
-        name=name,
+            raise fail(str(exc), key=f"params.{pname}") from None
+    return Investigation(
+        name=meta["name"],
         title=meta["title"].strip(),
         description=meta["description"].strip(),
         category=meta["category"],
-        fields=tuple(column_name(f) for f in needed),
+        fields=tuple(column_name(f) for f in meta["fields"]),
         params=MappingProxyType(declared),
-        columns=tuple(columns),
+        columns=tuple(meta["columns"]),
         path=path,
         source=source,
         overrides=overrides,
         template=template,
-        header_lines=len(header_lines),
-        inventory=needs_inventory,
-        inventory_columns=tuple(extra_columns),
+        header_lines=header_lines,
+        inventory=meta.get("inventory"),
+        inventory_columns=tuple(meta.get("inventory_columns") or ()),
     )
-    _check_template(investigation, header, fail)
-    return investigation
 
 
 def _name_list(value: Any, key: str, fail: Any, *, pattern: re.Pattern[str]) -> list[str]:

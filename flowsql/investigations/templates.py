@@ -11,12 +11,14 @@ from datetime import date, datetime, timezone
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
 
 from flowsql.errors import QueryDefinitionError
+
+if TYPE_CHECKING:
+    import jinja2
 
 # The marker for SQL the library built itself. Jinja's autoescape keeps a Markup untouched, and
 # macros return Markup, so trusted fragments and macro output pass through and nothing else does.
@@ -75,6 +77,9 @@ def resource_dir(name: str) -> Path:
 
 @cache
 def environment() -> jinja2.Environment:
+    # Jinja loads only when a template is rendered: a statement found in the cache needs none.
+    import jinja2
+
     from flowsql.investigations.sandbox import InvestigationSandbox
 
     return InvestigationSandbox(
@@ -90,6 +95,8 @@ def environment() -> jinja2.Environment:
 
 def render_string(source: str, context: Mapping[str, Any], *, name: str = "<template>") -> str:
     """Render template text; template errors name the file and line."""
+    import jinja2
+
     env = environment()
     try:
         template = env.from_string(source)

@@ -105,6 +105,7 @@ class DuckDBEngine(CachedViews):
         self._macros: set[str] = set()
         # The files the view reads: all of them, or those a query's time window can need.
         self._subset: frozenset[str] | None = None
+        self._view_made = False  # the view is made by the first statement, for its window's files
         # Text only: the columnar cache, and the files the view reads from it (source -> key, entry).
         self._cache = cache if spec.file_format is FileFormat.TEXT else None
         self._cached: dict[str, tuple[str, str]] = {}
@@ -182,6 +183,7 @@ class DuckDBEngine(CachedViews):
             self._inventory = None
             self._macros = set()
             self._subset = None
+            self._view_made = False
             self._cached = {}
         if self._cache is not None:
             self._cache.release()
@@ -229,7 +231,6 @@ class DuckDBEngine(CachedViews):
         for path, reason in inventory.bad.items():
             self._reject(path, reason)
         self._inventory = inventory
-        self._create_view()
         if self.inventory is not None:
             self._create_inventory_views(self.inventory)
 
@@ -244,6 +245,7 @@ class DuckDBEngine(CachedViews):
                 f"no inventory in {folder}", hint="run `flowsql inventory refresh` to take a snapshot"
             )
         schema = _ident(self.spec.database)
+        self._con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for name, columns in TABLES.items():
             select = ", ".join(
                 f"CAST({_ident(c)} AS {store.duckdb_type(t)}) AS {_ident(c)}" for c, t in columns.items()
@@ -277,7 +279,7 @@ class DuckDBEngine(CachedViews):
 
     def _use_files(self, subset: frozenset[str] | None) -> None:
         changed = self._cache is not None and self._fill_cache(subset)
-        if subset != self._subset or changed:
+        if subset != self._subset or changed or not self._view_made:
             self._subset = subset
             self._create_view()
 
@@ -310,11 +312,13 @@ class DuckDBEngine(CachedViews):
         create = f"CREATE OR REPLACE VIEW {_ident(spec.database)}.{_ident(spec.table)} AS\n{body}"
         if not cached:
             self._con.execute(create)
+            self._view_made = True
             return
         import duckdb
 
         try:
             self._con.execute(create)
+            self._view_made = True
         except duckdb.Error as err:
             # Binding reads the first entry's footer: a damaged one fails here, named or not.
             if not self._forget_entries(str(err), otherwise=cached[0]):
@@ -373,7 +377,7 @@ class DuckDBEngine(CachedViews):
         skip_bad_files, is taken out of the view and the statement runs again."""
         import duckdb
 
-        from flowsql.engines.duckdb.translate import macros_needed
+        from flowsql.engines.duckdb.macros import macros_needed
 
         con = self._connection()
         self._use_files(self._window_files(window))

@@ -16,15 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowsql.engines.duckdb.macros import MACROS, macros_needed
-from flowsql.engines.duckdb.rewrite_dates import java_to_strftime
-from flowsql.engines.duckdb.rewrite_numbers import _metadata
-from flowsql.engines.duckdb.rewriter import _Rewriter
 from flowsql.errors import UnsupportedConstruct, ValidationError
 
 if TYPE_CHECKING:
     from sqlglot import exp
 
-__all__ = ["MACROS", "cached_to_duckdb", "java_to_strftime", "macros_needed", "to_duckdb"]
+__all__ = ["MACROS", "cached_to_duckdb", "macros_needed", "to_duckdb"]
 
 Schema = Mapping[str, Mapping[str, Mapping[str, str]]]
 
@@ -70,6 +67,9 @@ def to_duckdb(sql: str, *, schema: Schema | None = None) -> str:
         tree = _typed(tree, schema)
     except OptimizeError as err:
         raise ValidationError(f"the query does not match the table: {err}") from None
+    # The rewrites load with sqlglot: a statement found in the cache needs neither.
+    from flowsql.engines.duckdb.rewriter import _Rewriter
+
     _Rewriter().run(tree)
     try:
         # Any argument sqlglot's DuckDB generator would drop (strpos's instance, split's limit, ...)
@@ -82,6 +82,8 @@ def to_duckdb(sql: str, *, schema: Schema | None = None) -> str:
 def _typed(tree: exp.Expr, schema: Schema | None) -> exp.Expr:
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
+
+    from flowsql.engines.duckdb.rewrite_numbers import _metadata
 
     if schema:
         # An unqualified table name means the table in the schema's (only) database, as on Athena
