@@ -1,8 +1,9 @@
 """Answers of pure text-to-text steps (validating a statement, translating it for DuckDB) remembered on
 disk across runs: importing sqlglot and walking its trees costs more than many local queries take.
 
-A key covers the inputs, sqlglot's version and the source of the code that computes the answer, so a
-stale answer cannot be served. FLOWSQL_CACHE_DIR moves the cache; FLOWSQL_CACHE_DIR='' turns it off.
+A key covers the inputs, the installed versions of the libraries involved and the source files of the
+code that computes the answer (path, size and modification time), so a stale answer cannot be
+served. FLOWSQL_CACHE_DIR moves the cache; FLOWSQL_CACHE_DIR='' turns it off.
 
 What the cache holds is run as SQL, so it is kept where only the user can write, as ssh keeps its keys:
 the folders are created 0700, and a cache folder that is not owned by the user or is writable by group
@@ -45,12 +46,15 @@ def folder(namespace: str) -> str | None:
 
 @lru_cache(maxsize=8)
 def code_version(sources: tuple[str, ...], packages: tuple[str, ...] = ("sqlglot",)) -> str:
-    """A digest of the given source files and of the installed `packages` (see package_fingerprint)."""
+    """A digest of the given source files and of the installed `packages` (see package_fingerprint).
+    A source counts by its path, size and modification time, as Python's own bytecode cache judges
+    a module: reading and hashing every file would cost a cached run a good part of what it saves."""
     digest = hashlib.sha256()
     for name in packages:
         digest.update(package_fingerprint(name).encode())
     for name in sources:
-        digest.update(Path(name).read_bytes())
+        info = os.stat(name)
+        digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 

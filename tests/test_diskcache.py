@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,35 @@ def test_a_translation_replaced_with_copy_to_is_not_executed(cache: Path, tmp_pa
         assert not written.exists(), "a replaced cache entry was executed"
         assert again == first
         assert {e: e.read_text(encoding="utf-8") for e in entries} == originals
+
+
+def test_an_edited_source_or_another_library_version_is_a_new_key(cache: Path, tmp_path: Path) -> None:
+    """Code versions are judged by each source's size and modification time, and by the installed
+    package's __init__/_version files: changing any of them computes the answer again."""
+    source = tmp_path / "step.py"
+    source.write_text("ANSWER = 1\n")
+    calls, compute = counting("SELECT 1")
+    diskcache.remember("ns", (str(source),), ["k"], compute)
+    diskcache.remember("ns", (str(source),), ["k"], compute)
+    assert len(calls) == 1
+    diskcache.code_version.cache_clear()  # a new process, as after an upgrade
+    source.write_text("ANSWER = 2\n")  # same size: the modification time tells
+    os.utime(source, ns=(0, source.stat().st_mtime_ns + 1_000_000))
+    diskcache.remember("ns", (str(source),), ["k"], compute)
+    assert len(calls) == 2
+
+    package = tmp_path / "lib" / "fakepkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "_version.py").write_text("__version__ = '1.0'\n")
+    sys.path.insert(0, str(tmp_path / "lib"))
+    try:
+        before = diskcache.package_fingerprint("fakepkg")
+        diskcache.package_fingerprint.cache_clear()
+        (package / "_version.py").write_text("__version__ = '1.1'\n")
+        after = diskcache.package_fingerprint("fakepkg")
+    finally:
+        sys.path.remove(str(tmp_path / "lib"))
+        diskcache.package_fingerprint.cache_clear()
+    assert before != after and "not installed" not in before
+    assert diskcache.package_fingerprint("no_such_package_here") == "no_such_package_here: not installed"

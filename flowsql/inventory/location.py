@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 def available(location: str | None, engine: str) -> bool:
     """DuckDB reads a local folder holding a snapshot; Athena reads the Glue tables published from
@@ -10,7 +12,7 @@ def available(location: str | None, engine: str) -> bool:
         return False
     if location.startswith("s3://"):
         return engine == "athena"
-    if engine != "duckdb":
+    if engine != "duckdb" or not os.path.isdir(location):
         return False
     from flowsql.inventory import store
 

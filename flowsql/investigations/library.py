@@ -3,7 +3,6 @@ for a table, and checked as a whole (`flowsql validate`). One file is loaded by 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -79,6 +78,8 @@ class Library:
     def _entry(self, name: str) -> _Entry:
         entry = self._entries.get(name)
         if entry is None:
+            import difflib
+
             close = difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.5)
             raise QueryNotFound(
                 f"no investigation named {name!r}",
@@ -99,7 +100,7 @@ def _query_files(location: Path) -> list[Path]:
 
 def load(extra_dirs: Sequence[str | Path] = ()) -> Library:
     """The packaged investigations, overlaid by user folders (earlier folders win among them)."""
-    from flowsql.investigations.templates import resource_dir
+    from flowsql.investigations.packaged import resource_dir
 
     entries: dict[str, _Entry] = {
         p.stem: _Entry(p, "packaged", False) for p in _query_files(resource_dir("queries"))

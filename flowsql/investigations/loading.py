@@ -25,7 +25,6 @@ line in place), so a validation error's line and column point into the file.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from pathlib import Path
@@ -167,6 +166,8 @@ def _load_checked(
         raise fail("the metadata header must be a YAML mapping (name: …, title: …)")
     for key in meta:
         if key not in HEADER_KEYS:
+            import difflib
+
             close = difflib.get_close_matches(str(key), HEADER_KEYS, n=1)
             raise fail(
                 f"unknown header key {key!r}" + (f" (did you mean {close[0]}?)" if close else ""),
@@ -273,6 +274,8 @@ def _check_template(inv: Investigation, header: str, fail: Any) -> None:
                 "not through start/end variables",
                 line=first_use(name),
             )
+        import difflib
+
         close = difflib.get_close_matches(name, [*inv.params, *macros.HELPER_NAMES], n=1)
         raise fail(
             f"the template uses {name!r}, which is not a declared parameter"

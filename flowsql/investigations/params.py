@@ -9,7 +9,6 @@ parameter can never be spliced into a statement as an identifier.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import ipaddress
 import math
 import re
@@ -48,6 +47,12 @@ _MAX_DIGITS = 30  # far beyond any bound; int() of thousands of digits is refuse
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 WINDOW_PARAMS = ("start", "end", "last")
+
+
+def _close_matches(word: str, possibilities: Sequence[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    import difflib  # only a mistake needs it
+
+    return difflib.get_close_matches(word, possibilities, n=n, cutoff=cutoff)
 
 
 class Value(str):
@@ -202,7 +207,7 @@ class Param:
         try:
             value = _integer(self.name, raw, expected)
         except ParameterError:
-            close = difflib.get_close_matches(str(raw).strip().lower(), list(PROTOCOL_NUMBERS), n=1)
+            close = _close_matches(str(raw).strip().lower(), list(PROTOCOL_NUMBERS), n=1)
             raise _fail(
                 self.name, expected, raw, hint=f"did you mean {close[0]}?" if close else None
             ) from None
@@ -287,7 +292,7 @@ class Param:
         for choice in self.choices:
             if text.lower() == choice.lower():
                 return Value(choice)
-        close = difflib.get_close_matches(text, list(self.choices), n=1)
+        close = _close_matches(text, list(self.choices), n=1)
         raise _fail(self.name, self.expected(), raw, hint=f"did you mean {close[0]}?" if close else None)
 
     def _free_text(self, raw: Any) -> Value:
@@ -375,14 +380,14 @@ def from_metadata(name: str, data: Any, *, line: int | None = None) -> Param:
         raise ValueError(f"parameter {name}: expected a mapping such as {{type: port, default: 22}}")
     unknown = [k for k in data if k not in _SPEC_KEYS]
     if unknown:
-        close = difflib.get_close_matches(str(unknown[0]), _SPEC_KEYS, n=1)
+        close = _close_matches(str(unknown[0]), _SPEC_KEYS, n=1)
         raise ValueError(
             f"parameter {name}: unknown key {unknown[0]!r}"
             + (f" (did you mean {close[0]}?)" if close else "")
         )
     kind = data.get("type")
     if kind not in TYPES:
-        close = difflib.get_close_matches(str(kind), list(TYPES), n=1)
+        close = _close_matches(str(kind), list(TYPES), n=1)
         raise ValueError(
             f"parameter {name}: type must be one of {', '.join(TYPES)}, got {kind!r}"
             + (f" (did you mean {close[0]}?)" if close else "")
@@ -443,8 +448,8 @@ def resolve(declared: Mapping[str, Param], given: Mapping[str, Any], *, investig
         if name not in declared:
             known = [*WINDOW_PARAMS, *declared]
             # A declared parameter is the likelier meaning of a typo than the window's names.
-            close = difflib.get_close_matches(name, list(declared), n=3, cutoff=0.5)
-            close = close or difflib.get_close_matches(name, list(WINDOW_PARAMS), n=3, cutoff=0.5)
+            close = _close_matches(name, list(declared), n=3, cutoff=0.5)
+            close = close or _close_matches(name, list(WINDOW_PARAMS), n=3, cutoff=0.5)
             hint = (
                 "did you mean " + " or ".join(close) + "?"
                 if close

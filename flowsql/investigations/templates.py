@@ -9,13 +9,12 @@ import math
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from flowsql.errors import QueryDefinitionError
+from flowsql.investigations.packaged import resource_dir
 
 if TYPE_CHECKING:
     import jinja2
@@ -62,17 +61,6 @@ def _finalize(value: Any) -> Markup:
     if isinstance(value, Markup):
         return value
     return Markup(sql_literal(value))
-
-
-def resource_dir(name: str) -> Path:
-    """A data folder shipped with the package (wheel) or, in a checkout, beside the package."""
-    packaged = resources.files("flowsql") / name
-    if packaged.is_dir():
-        return Path(str(packaged))
-    checkout = Path(__file__).resolve().parents[2] / name
-    if checkout.is_dir():
-        return checkout
-    raise FileNotFoundError(f"flowsql's {name}/ folder is missing from this installation")
 
 
 @cache
