@@ -9,7 +9,7 @@ import sqlglot
 from sqlglot import exp
 
 from flowsql.errors import NotAvailable
-from flowsql.investigations import investigation, library, macros
+from flowsql.investigations import checking, investigation, library, macros
 from flowsql.tables import fields
 from flowsql.tables.spec import TableSpec
 
@@ -127,7 +127,7 @@ def test_availability_on_the_v2_table_follows_the_field_versions(name: str) -> N
 
 @pytest.mark.parametrize("name", NAMES)
 def test_declared_fields_are_exactly_what_the_sql_reads(name: str) -> None:
-    report = library.check(LIBRARY, name)
+    report = checking.check(LIBRARY, name)
     assert report.problems == (), [str(p) for p in report.problems]
 
 

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from flowsql.engines.duckdb.engine import DuckDBEngine
 from flowsql.errors import NotAvailable
-from flowsql.investigations import library
+from flowsql.investigations import checking, library
 from flowsql.sample.generator import SampleSet, generate
 from flowsql.tables import fields as flowfields
 
@@ -185,9 +185,11 @@ def test_the_sample_shows_each_planted_case(prepared: dict[str, Prepared], lib: 
 
 def test_each_validates_for_athena(lib: Any) -> None:
     for name in NAMES:
-        report = library.check(lib, name)
+        report = checking.check(lib, name)
         assert not report.problems, report.problems
-    rendered = lib.get("sg_rule_usage").render(library.validation_specs()[0], {}, inventory=True, cache=False)
+    rendered = lib.get("sg_rule_usage").render(
+        checking.validation_specs()[0], {}, inventory=True, cache=False
+    )
     tables = {
         t.sql(dialect="athena") for t in sqlglot.parse_one(rendered.sql, read="athena").find_all(exp.Table)
     }
@@ -204,7 +206,7 @@ def test_a_typo_in_an_inventory_column_is_a_validation_error(lib: Any, tmp_path:
         .replace("si.az_id AS src_az", "si.zone_id AS src_az")
     )
     (tmp_path / "cross_az_traffic.sql").write_text(text)
-    report = library.check(library.load([tmp_path]), "cross_az_traffic")
+    report = checking.check(library.load([tmp_path]), "cross_az_traffic")
     assert report.problems and "zone_id" in report.problems[0].message
 
 
@@ -291,5 +293,5 @@ def test_the_sandbox_keeps_values_out_of_the_baseline_and_inventory_sql(tmp_path
         (tmp_path / f"{name}.sql").write_text(head.format(name=name) + body + "\n")
     lib = library.load([tmp_path])
     for name in bodies:
-        report = library.check(lib, name)
+        report = checking.check(lib, name)
         assert report.problems, name

@@ -15,7 +15,7 @@ import tgw_oracles
 from sqlglot import exp
 
 from flowsql.engines.duckdb.engine import DuckDBEngine
-from flowsql.investigations import library
+from flowsql.investigations import checking, library
 from flowsql.sample.transit import TransitSample, generate
 from flowsql.tables import fields
 from flowsql.tables.spec import TableSpec
@@ -142,7 +142,7 @@ def test_records_and_files_look_like_aws(samples: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_tgw_investigations_validate_for_athena(name: str) -> None:
-    report = library.check(LIBRARY, name)
+    report = checking.check(LIBRARY, name)
     assert report.problems == (), [str(p) for p in report.problems]
     spec = TableSpec(
         location="s3://tgw-bucket/", layout="hive", hourly=True,

@@ -201,7 +201,7 @@ def validate(ctx: Context, paths: tuple[Path, ...], queries: tuple[str, ...]) ->
     against a table with every field and against the default version 2 table. Problems are printed
     as FILE:LINE:COL: MESSAGE, and the exit status is 1 when there is any.
     """
-    from flowsql.investigations import library
+    from flowsql.investigations import checking, library
 
     if paths:
         lib = library.load(list(paths))
@@ -211,7 +211,7 @@ def validate(ctx: Context, paths: tuple[Path, ...], queries: tuple[str, ...]) ->
         names = lib.names()
     problems = 0
     for name in names:
-        report = library.check(lib, name)
+        report = checking.check(lib, name)
         problems += len(report.problems)
         for problem in report.problems:
             click.echo(str(problem))
