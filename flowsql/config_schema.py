@@ -182,7 +182,11 @@ ATHENA: dict[str, Callable[[Any], Any]] = {
     "timeout_seconds": seconds,
 }
 # The columnar cache of the DuckDB engine (flowsql.engines.duckdb.cache).
-CACHE: dict[str, Callable[[Any], Any]] = {"enabled": boolean, "max_size": size}
+CACHE: dict[str, Callable[[Any], Any]] = {
+    "enabled": boolean,
+    "max_size": size,
+    "fill": choice("background", "inline"),
+}
 TOP: dict[str, Any] = {
     "table": TABLE,
     "athena": ATHENA,

@@ -79,6 +79,7 @@ class Session:
         config: Config | None = None,
         cache: bool | None = None,
         inventory: str | Path | None = None,
+        cache_fill: str | None = None,
     ) -> None:
         if engine not in ENGINES:
             raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -92,6 +93,11 @@ class Session:
         self.progress = progress
         self.config = config or Config()
         self.cache = cache
+        if cache_fill is not None:
+            from flowsql.engines.duckdb.cache import fill_mode
+
+            fill_mode(cache_fill, "cache_fill")
+        self.cache_fill = cache_fill
         self.inventory_location = (
             str(inventory) if inventory is not None else self.config.inventory_location()
         )
@@ -115,7 +121,7 @@ class Session:
         from flowsql.engines.duckdb.cache import for_config
         from flowsql.engines.duckdb.engine import DuckDBEngine
 
-        columnar = for_config(self.config.cache, self.cache)
+        columnar = for_config(self.config.cache, self.cache, self.cache_fill)
         engine = DuckDBEngine(
             self.spec,
             skip_bad_files=self.skip_bad_files,
@@ -234,6 +240,7 @@ def connect(
     progress: Callable[[AthenaProgress], None] | None = None,
     cache: bool | None = None,
     inventory: str | Path | None = None,
+    cache_fill: str | None = None,
     **options: Any,
 ) -> Session:
     """A Session for one flow-log table.
@@ -247,6 +254,9 @@ def connect(
     progress: Athena: called with an AthenaProgress after every status poll.
     cache: DuckDB over text files: keep what was read as Parquet for later runs [config's
       cache.enabled, else True]; False reads the text every time.
+    cache_fill: "background" (answer from the text, then fill the cache in a detached low-priority
+      process) or "inline" (fill it while answering) [$FLOWSQL_CACHE_FILL, else config's cache.fill,
+      else background].
     inventory: the inventory's folder (DuckDB) or s3:// prefix (Athena) [config's `inventory:`, else
       .flowsql/inventory next to the config file].
     options: TABLE OPTIONS (location, database, table, layout, hourly, file_format, log_format,
@@ -275,6 +285,7 @@ def connect(
         config=cfg,
         cache=cache,
         inventory=inventory,
+        cache_fill=cache_fill,
     )
 
 

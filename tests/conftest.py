@@ -79,6 +79,10 @@ for key, value in {
 os.environ.pop("AWS_PROFILE", None)
 # Translations the DuckDB engine caches on disk go to a folder of this test session, not ~/.cache.
 os.environ["FLOWSQL_CACHE_DIR"] = tempfile.mkdtemp(prefix="flowsql-test-cache-")
+# The columnar cache is filled inline unless a test asks for the background fill (tests/
+# test_cache_background.py and the every-investigation comparison do): no detached process outlives
+# the test that started it.
+os.environ["FLOWSQL_CACHE_FILL"] = "inline"
 
 
 def _free_port() -> int:

@@ -48,6 +48,7 @@ def info(ctx: Any) -> None:
             return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
         click.echo(f"  last used {when(newest)}; least recently used {when(oldest)}")
+    _fill_info(store, chosen.fill)
     for namespace in STATEMENT_NAMESPACES:
         folder = diskcache.folder(namespace) or ""
         count, size = _files(folder)
@@ -71,6 +72,35 @@ def clear(ctx: Any) -> None:
         folder = diskcache.folder(namespace) or ""
         count, size = _files(folder, remove=True)
         click.echo(f"statements ({namespace}): removed {count} file(s), {format_bytes(size)}")
+
+
+def _fill_info(store: Any, configured: str) -> None:
+    """The fill mode, a background fill at work or queued, and how the last one went."""
+    from flowsql.engines.duckdb import background
+
+    mode = store.fill if store.fill == configured else f"{store.fill} (config says {configured})"
+    click.echo(f"  fill: {mode}")
+    filling = background.state(store.folder)
+    if filling is not None:
+        if filling.pid is not None:
+            click.echo(
+                f"  background fill in progress: pid {filling.pid}, {filling.written} entries written "
+                f"of {filling.taken} file(s) taken; {filling.queued} more file(s) queued"
+            )
+        else:
+            click.echo(f"  background fill queued: {filling.queued} file(s), no filler running yet")
+    done = background.last(store.folder)
+    if done.get("finished"):
+        from datetime import datetime, timezone
+
+        finished = datetime.fromtimestamp(done["finished"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        text = (
+            f"  last background fill: {done.get('written', 0)} file(s) in {done.get('seconds', 0):.1f} s "
+            f"({done.get('cpu_seconds', 0):.1f} s CPU), finished {finished}"
+        )
+        if done.get("error"):
+            text += f"; it failed: {done['error']}"
+        click.echo(text)
 
 
 def format_bytes(n: float) -> str:

@@ -44,12 +44,20 @@ LOCK_FILE = ".lock"
 WRITE_OPTIONS = "FORMAT parquet, COMPRESSION lz4_raw, PARQUET_VERSION v2, WRITE_BLOOM_FILTER false"
 
 
+FILL_MODES = ("background", "inline")
+FILL_ENV = "FLOWSQL_CACHE_FILL"  # overrides the config's cache.fill (a Session argument overrides both)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Whether the cache is used and how large it may grow (config `cache: {enabled, max_size}`)."""
+    """Whether the cache is used, how large it may grow and when it is filled (config
+    `cache: {enabled, max_size, fill}`): `background` answers from the text and writes the entries in
+    a detached low-priority process afterwards (flowsql.engines.duckdb.background); `inline` writes
+    them before answering, in the run itself."""
 
     enabled: bool = True
     max_bytes: int = DEFAULT_MAX_BYTES
+    fill: str = "background"
 
 
 def settings(raw: Any) -> Settings:
@@ -60,10 +68,11 @@ def settings(raw: Any) -> Settings:
         raise ConfigError(
             f"config setting cache must be a mapping like {{enabled: true, max_size: 2GB}}, got {raw!r}"
         )
-    unknown = sorted(set(raw) - {"enabled", "max_size"})
+    unknown = sorted(set(raw) - {"enabled", "max_size", "fill"})
     if unknown:
         raise ConfigError(
-            f"config setting cache: unknown key(s) {', '.join(unknown)}", hint="known: enabled, max_size"
+            f"config setting cache: unknown key(s) {', '.join(unknown)}",
+            hint="known: enabled, max_size, fill",
         )
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
@@ -78,17 +87,43 @@ def settings(raw: Any) -> Settings:
             raise ConfigError(
                 f"config setting cache.max_size must be a size like 2GB or 500MiB, got {raw['max_size']!r}"
             ) from None
-    return Settings(enabled, max_bytes)
+    fill = fill_mode(raw.get("fill"), "config setting cache.fill") or "background"
+    return Settings(enabled, max_bytes, fill)
 
 
-def for_config(raw: Any, enabled: bool | None = None) -> ColumnarCache | None:
+def fill_mode(value: Any, what: str) -> str | None:
+    """`value` checked as a fill mode (None stays None: the next source decides)."""
+    if value is None:
+        return None
+    if value not in FILL_MODES:
+        raise ConfigError(
+            f"{what} must be background or inline, got {value!r}",
+            hint="background answers first and fills the cache afterwards; inline fills it while answering",
+        )
+    return str(value)
+
+
+def for_config(raw: Any, enabled: bool | None = None, fill: str | None = None) -> ColumnarCache | None:
     """The cache a run uses: None when `enabled` is False (--no-cache), the config's `cache.enabled`
-    is false, or FLOWSQL_CACHE_DIR is set to ''."""
+    is false, or FLOWSQL_CACHE_DIR is set to ''. Its fill mode: `fill`, else FLOWSQL_CACHE_FILL, else
+    the config's, else background (inline where a detached process is not available)."""
     chosen = settings(raw)
     if enabled is False or (enabled is None and not chosen.enabled):
         return None
     folder = default_folder()
-    return ColumnarCache(folder, chosen.max_bytes) if folder else None
+    if not folder:
+        return None
+    mode = (
+        fill_mode(fill, "the cache_fill argument")
+        or fill_mode(os.environ.get(FILL_ENV) or None, f"the environment variable {FILL_ENV}")
+        or chosen.fill
+    )
+    if mode == "background":
+        from flowsql.engines.duckdb import background
+
+        if not background.supported():
+            mode = "inline"
+    return ColumnarCache(folder, chosen.max_bytes, fill=mode)
 
 
 def default_folder() -> str | None:
@@ -126,9 +161,10 @@ class Entry:
 class ColumnarCache:
     """Parquet entries for text files under one folder, bounded to `max_bytes`."""
 
-    def __init__(self, folder: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, folder: str, max_bytes: int = DEFAULT_MAX_BYTES, *, fill: str = "inline") -> None:
         self.folder = folder
         self.max_bytes = max_bytes
+        self.fill = fill  # "inline": the engine writes entries before answering; "background": after
         self._lock_handle: Any = None
         self.written = 0  # entries this object wrote (eviction is only worth a look after writing)
 
@@ -255,7 +291,11 @@ class ColumnarCache:
         shutil.rmtree(os.path.join(self.folder, key), ignore_errors=True)
 
     def clear(self, wait_seconds: float = 10.0) -> tuple[int, int]:
-        """Remove every entry (waiting up to `wait_seconds` for runs using it); (entries, bytes)."""
+        """Remove every entry (waiting up to `wait_seconds` for runs using it, a background fill
+        among them) and the fill jobs not yet taken; (entries, bytes)."""
+        from flowsql.engines.duckdb import background
+
+        background.drop_queued(self.folder)
         deadline = time.monotonic() + wait_seconds
         while True:
             with self.locked(exclusive=True, wait=False) as held:
@@ -268,9 +308,11 @@ class ColumnarCache:
                             shutil.rmtree(item.path, ignore_errors=True)
                     return len(entries), sum(e.size for e in entries)
             if time.monotonic() > deadline:
+                filling = background.state(self.folder)
+                who = f" (a background fill, pid {filling.pid})" if filling and filling.pid else ""
                 raise ConfigError(
-                    f"the cache in {self.folder} is in use by another flowsql run",
-                    hint="try again when it has finished",
+                    f"the cache in {self.folder} is in use by another flowsql run{who}",
+                    hint="try again when it has finished (`flowsql cache info` shows a fill in progress)",
                 )
             time.sleep(0.1)
 

@@ -25,25 +25,39 @@ def recipe(select: str, source: str, literal: Callable[[str], str]) -> str:
     return f"duckdb {duckdb.__version__}\n" + select.replace(literal(source), "'?'")
 
 
+Job = tuple[str, str, str, str]  # source, the SELECT reading it, its recipe, its entry key
+
+
 def fill(
     con: duckdb.DuckDBPyConnection,
     cache: ColumnarCache,
     wanted: dict[str, str],
     literal: Callable[[str], str],
     threads: int,
+    on_entry: Callable[[], None] | None = None,
 ) -> dict[str, tuple[str, str]]:
     """Entries for the files in `wanted` (source -> the SELECT reading it): found, or written now.
     Returns source -> (entry key, entry's Parquet file) for every file that has one; a file that
-    cannot be read is left out (the query then reads it as text, and reports it as it would)."""
+    cannot be read is left out (the query then reads it as text, and reports it as it would).
+    The inline fill, and the background filler's (flowsql.engines.duckdb.background)."""
+    found, missing = lookup(cache, wanted, literal)
+    found.update(write(con, cache, missing, literal, threads, on_entry))
+    return found
+
+
+def lookup(
+    cache: ColumnarCache, wanted: dict[str, str], literal: Callable[[str], str]
+) -> tuple[dict[str, tuple[str, str]], list[Job]]:
+    """The entries that exist for `wanted` (as fill returns them), and the files that have none."""
     from flowsql.engines.duckdb.cache import private_folder
     from flowsql.errors import ConfigError
 
     try:
         private_folder(cache.folder)
     except (ConfigError, OSError):
-        return {}  # not a folder this user can trust or write: read the text (`cache info` says why)
+        return {}, []  # not a folder this user can trust or write: read the text (`cache info` says why)
     found: dict[str, tuple[str, str]] = {}
-    missing: list[tuple[str, str, str, str]] = []
+    missing: list[Job] = []
     for source, select in wanted.items():
         how = recipe(select, source, literal)
         key = cache.key(source, how)
@@ -54,33 +68,49 @@ def fill(
             found[source] = (key, data)
         else:
             missing.append((source, select, how, key))
-    if not missing:
-        return found
+    return found, missing
 
-    def write(job: tuple[str, str, str, str]) -> tuple[str, str, str | None]:
+
+def write(
+    con: duckdb.DuckDBPyConnection,
+    cache: ColumnarCache,
+    missing: list[Job],
+    literal: Callable[[str], str],
+    threads: int,
+    on_entry: Callable[[], None] | None = None,
+) -> dict[str, tuple[str, str]]:
+    """Write the entries of `missing` (one COPY per file, files in parallel); those made.
+    `on_entry` is called (from the writing thread) after each entry written."""
+    if not missing:
+        return {}
+
+    def one(job: Job) -> tuple[str, str, str | None]:
         source, select, how, key = job
+        done = cache.lookup(key, source)  # another run may have written it meanwhile
+        if done is not None:
+            return source, key, done
         cursor = con.cursor()
         try:
 
             def copy(target: str) -> None:
                 cursor.execute(f"COPY ({select}) TO {literal(target)} ({WRITE_OPTIONS})")
 
-            return source, key, cache.store(key, source, how, copy)
+            made = cache.store(key, source, how, copy)
+            if made is not None and on_entry is not None:
+                on_entry()
+            return source, key, made
         finally:
             cursor.close()
 
     workers = max(1, min(threads, len(missing)))
     if workers == 1:
-        results = [write(job) for job in missing]
+        results = [one(job) for job in missing]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(workers) as pool:
-            results = list(pool.map(write, missing))
-    for source, key, data in results:
-        if data is not None:
-            found[source] = (key, data)
-    return found
+            results = list(pool.map(one, missing))
+    return {source: (key, data) for source, key, data in results if data is not None}
 
 
 def entries_exist(cached: dict[str, tuple[str, str]]) -> bool:
@@ -93,6 +123,9 @@ class CachedViews:
 
     _cache: ColumnarCache | None
     _cached: dict[str, tuple[str, str]]
+    _unfilled: dict[str, Job]  # background fill: files the view reads as text, without an entry yet
+    _handed: set[str]  # background fill: files already handed to a filler
+    _skipped: dict[str, str]
     _suspects: dict[str, tuple[str, str]]
     _subset: frozenset[str] | None
     _inventory: Any
@@ -115,14 +148,41 @@ class CachedViews:
                     wanted[path] = f"SELECT {columns} FROM ({self._branch(one)})"
         self._cache.share()
         self._suspects = {}
-        threads = int(self.threads or self._con.execute("SELECT current_setting('threads')").fetchone()[0])
-        cached = fill(self._con, self._cache, wanted, _literal, threads)
+        if self._cache.fill == "background":
+            cached, missing = lookup(self._cache, wanted, _literal)
+            self._unfilled = {job[0]: job for job in missing}
+        else:
+            cached = fill(self._con, self._cache, wanted, _literal, self._threads())
         known = {p: e for p, e in self._cached.items() if p not in wanted}
         known.update(cached)
         if known == self._cached:
             return False
         self._cached = known
         return True
+
+    def _threads(self) -> int:
+        assert self._con is not None
+        return int(self.threads or self._con.execute("SELECT current_setting('threads')").fetchone()[0])
+
+    def _answered(self) -> None:
+        """Called with a statement's answer in hand: with the background fill, the files it read as
+        text get their entries from a detached filler (or, if none can be started, now)."""
+        if self._cache is None or self._cache.fill != "background" or self._con is None:
+            return
+        todo = [
+            job
+            for source, job in self._unfilled.items()
+            if source not in self._handed and source not in self._skipped
+        ]
+        if not todo:
+            return
+        from flowsql.engines.duckdb import background
+        from flowsql.engines.duckdb.engine import _literal
+
+        self._handed.update(job[0] for job in todo)
+        threads = self._threads()
+        if not background.hand_off(self._cache, {job[0]: job[1] for job in todo}, threads):
+            write(self._con, self._cache, todo, _literal, threads)
 
     def _cached_branch(self, entries: tuple[str, ...]) -> str:
         """Cache entries hold the data columns as the text branch produced them; each entry's path

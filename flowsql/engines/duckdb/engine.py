@@ -110,6 +110,8 @@ class DuckDBEngine(CachedViews):
         self._cache = cache if spec.file_format is FileFormat.TEXT else None
         self._cached: dict[str, tuple[str, str]] = {}
         self._suspects: dict[str, tuple[str, str]] = {}  # entries taken out after an unexplained error
+        self._unfilled: dict[str, Any] = {}  # background fill: files read as text, with no entry yet
+        self._handed: set[str] = set()
 
     # --- public -----------------------------------------------------------------------------
 
@@ -122,6 +124,7 @@ class DuckDBEngine(CachedViews):
         started = time.perf_counter()
         statement = self.translate(sql)
         description, rows = self._run(statement, window)
+        self._answered()  # the background fill of the cache starts once the answer is in hand
         columns = [d[0] for d in description]
         rows = _utc_timestamps(rows, [str(d[1]) for d in description])
         stats = Stats(
