@@ -6,7 +6,8 @@ while answering makes the first run cost about twice a plain scan. With `cache: 
 it read that have no entry (with the exact SELECT the view read each with) and starts one detached
 process, `python -m flowsql.engines.duckdb.background FOLDER`, in its own session, at the lowest
 priority, with no terminal and no AWS settings, which writes the entries with the same code as the
-inline fill (cachefill.fill: same key, same content, a temporary name renamed into place).
+inline fill (cachefill.write: the key the run found, the same COPY, a temporary name renamed into
+place, the key checked again after reading).
 
 The queue lives in `<cache>/.fill/`: one `*.json` job per answering run and a lock file. A filler
 holds that lock exclusively while it works, so there is at most one per cache folder: a run that finds
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowsql.engines.duckdb.cache import DEFAULT_MAX_BYTES, ColumnarCache, _lock, fcntl
+from flowsql.engines.duckdb.cachefill import Job
 
 FILL_DIR = ".fill"
 STATUS = "status.json"  # the running filler: pid, when it started, files taken and written
@@ -53,10 +55,10 @@ def fill_dir(folder: str) -> str:
 # --- the answering run's side ------------------------------------------------------------------------
 
 
-def hand_off(cache: ColumnarCache, files: dict[str, str], threads: int) -> bool:
-    """Queue the entries of `files` (source -> the SELECT the view read it with) and start a filler
-    unless one is running (it takes the job). False when no filler could be started: the job is
-    withdrawn and the caller writes the entries itself."""
+def hand_off(cache: ColumnarCache, files: list[Job], threads: int) -> bool:
+    """Queue the entries of `files` (source, the SELECT the view read it with, recipe, and the key
+    of the file as the run found it) and start a filler unless one is running (it takes the job).
+    False when no filler could be started: the job is withdrawn and the caller writes the entries."""
     if not files:
         return True
     job = _queue(cache, files, threads)
@@ -92,7 +94,7 @@ def spawn(folder: str) -> None:
     _children.append(child)
 
 
-def _queue(cache: ColumnarCache, files: dict[str, str], threads: int) -> str:
+def _queue(cache: ColumnarCache, files: list[Job], threads: int) -> str:
     where = fill_dir(cache.folder)
     from flowsql.engines.duckdb.cache import private_folder
 
@@ -101,7 +103,9 @@ def _queue(cache: ColumnarCache, files: dict[str, str], threads: int) -> str:
         "cwd": os.getcwd(),  # the SELECTs and the keys name the files as the run did (maybe relative)
         "max_bytes": cache.max_bytes,
         "threads": threads,
-        "files": files,
+        # The key of each file as the run read it: a file changed since is not written (store()
+        # checks the key again after reading), and the next run reading it queues it afresh.
+        "files": {source: [select, key] for source, select, _recipe, key in files},
     }
     name = os.path.join(where, f"{time.time_ns()}.{os.getpid()}")
     with open(name + ".tmp", "w", encoding="utf-8") as handle:
@@ -273,7 +277,7 @@ def _work(folder: str, where: str, began: float) -> int:
 
     import duckdb
 
-    from flowsql.engines.duckdb.cachefill import fill
+    from flowsql.engines.duckdb.cachefill import recipe, write
     from flowsql.engines.duckdb.engine import _literal
 
     _remove_stale_temporaries(folder)
@@ -311,7 +315,11 @@ def _work(folder: str, where: str, began: float) -> int:
 
                 cache.share()
                 try:
-                    fill(con, cache, {str(k): str(v) for k, v in files.items()}, _literal, threads, one_more)
+                    todo = [
+                        (str(source), str(select), recipe(str(select), str(source), _literal), str(key))
+                        for source, (select, key) in files.items()
+                    ]
+                    write(con, cache, todo, _literal, threads, one_more)
                 finally:
                     cache.release()
                 if cache.written:

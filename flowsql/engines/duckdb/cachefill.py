@@ -181,7 +181,7 @@ class CachedViews:
 
         self._handed.update(job[0] for job in todo)
         threads = self._threads()
-        if not background.hand_off(self._cache, {job[0]: job[1] for job in todo}, threads):
+        if not background.hand_off(self._cache, todo, threads):
             write(self._con, self._cache, todo, _literal, threads)
 
     def _cached_branch(self, entries: tuple[str, ...]) -> str:
