@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import flowsql
+from flowsql.engines.duckdb import background
 from flowsql.engines.duckdb.cache import ColumnarCache, settings
 from flowsql.errors import ConfigError
 from flowsql.sample.generator import SampleSet, generate
@@ -96,9 +97,10 @@ def _rows(session: flowsql.Session, name: str, **params: Any) -> list[tuple[Any,
     return [tuple(r) for r in session.run(name, start=START, end=STOP, **params)]
 
 
+@pytest.mark.parametrize("fill", ["inline", "background"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_every_investigation_same_rows_with_the_cache_off_filling_and_read(
-    tmp_path: Path, cache_dir: Path, case: str
+    tmp_path: Path, cache_dir: Path, case: str, fill: str
 ) -> None:
     options = dict(CASES[case])
     sample: Any
@@ -114,8 +116,8 @@ def test_every_investigation_same_rows_with_the_cache_off_filling_and_read(
         required = _required(sample)
     files = sorted(Path(sample.spec.location).rglob("*.log.gz"))
     off = _connect(sample, cache=False, with_inventory=True)
-    filling = _connect(sample, with_inventory=True)
-    reading = _connect(sample, with_inventory=True)
+    filling = _connect(sample, with_inventory=True, cache_fill=fill)
+    reading = _connect(sample, with_inventory=True, cache_fill=fill)
     names = [i.name for i in off.investigations(available_only=True)]
     assert set(names) == _available(off.spec)
     try:
@@ -125,6 +127,9 @@ def test_every_investigation_same_rows_with_the_cache_off_filling_and_read(
             assert _rows(filling, name, **required.get(name, {})) == expected[name], (
                 f"{name}: filling run differs"
             )
+        if fill == "background":  # the entries are written by a detached filler: wait for it
+            assert background.wait(str(cache_dir / "columnar"), timeout=300)
+            assert background.last(str(cache_dir / "columnar")).get("error") is None
         assert len(_entries(cache_dir)) == len(files), "one entry per text file read"
         for name in names:
             assert _rows(reading, name, **required.get(name, {})) == expected[name], (
@@ -353,6 +358,9 @@ def test_cache_settings_are_checked() -> None:
         settings({"size": "1GB"})
     with pytest.raises(ConfigError, match=r"cache\.enabled must be true or false"):
         settings({"enabled": "yes"})
+    assert settings({"fill": "inline"}).fill == "inline" and settings(None).fill == "background"
+    with pytest.raises(ConfigError, match=r"cache\.fill must be background or inline, got 'later'"):
+        settings({"fill": "later"})
 
 
 def test_a_failing_statement_fails_alike_and_keeps_the_entries(tmp_path: Path, cache_dir: Path) -> None:

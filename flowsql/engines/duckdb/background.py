@@ -36,6 +36,7 @@ from flowsql.engines.duckdb.cachefill import Job
 FILL_DIR = ".fill"
 STATUS = "status.json"  # the running filler: pid, when it started, files taken and written
 LAST = "last.json"  # the last filler that finished: seconds, CPU seconds, files written
+SPAWNED = "spawned.json"  # the pid of the filler a run started last
 # Test hook: a filler waits (up to two minutes) for this path to exist before it writes anything, so a
 # test can see the answering run return while its fill has not happened yet.
 GATE_ENV = "FLOWSQL_TEST_FILL_GATE"
@@ -81,6 +82,7 @@ def spawn(folder: str) -> None:
         if child.poll() is not None:
             _children.remove(child)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONPATH"] = _import_path(env.get("PYTHONPATH"))
     child = subprocess.Popen(
         [sys.executable, "-m", MODULE, os.path.abspath(folder)],
         stdin=subprocess.DEVNULL,
@@ -92,6 +94,22 @@ def spawn(folder: str) -> None:
         env=env,
     )
     _children.append(child)
+    _write(os.path.join(fill_dir(folder), SPAWNED), {"pid": child.pid})
+
+
+def _import_path(current: str | None) -> str:
+    """PYTHONPATH for the filler: the folder this flowsql was imported from goes first unless it is
+    an installed package's (a checkout run with `python -m flowsql` must start the same code)."""
+    import site
+
+    import flowsql
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(flowsql.__file__)))
+    installed = {os.path.abspath(p) for p in [*site.getsitepackages(), site.getusersitepackages()]}
+    parts = [p for p in (current or "").split(os.pathsep) if p]
+    if root not in installed and root not in parts:
+        parts.insert(0, root)
+    return os.pathsep.join(parts)
 
 
 def _queue(cache: ColumnarCache, files: list[Job], threads: int) -> str:
@@ -163,12 +181,31 @@ def last(folder: str) -> dict[str, Any]:
 
 def wait(folder: str, timeout: float = 600.0) -> bool:
     """Wait until no fill is running or queued for the cache in `folder`; False if `timeout` seconds
-    passed first. (A filler that died leaves nothing queued, so this does not wait for it.)"""
+    passed first, or jobs are queued and the filler started for them is gone (it could not start)."""
     deadline = time.monotonic() + timeout
-    while state(folder) is not None:
+    while (found := state(folder)) is not None:
         if time.monotonic() > deadline:
             return False
+        if found.pid is None and not _alive(_read(os.path.join(fill_dir(folder), SPAWNED)).get("pid")):
+            time.sleep(0.5)  # it may have just let the lock go to look at the queue again
+            if state(folder) == found and not running(folder):
+                return False
         time.sleep(0.05)
+    return True
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int):
+        return False
+    for child in list(_children):  # our own child: reap it, or it stays a zombie that looks alive
+        if child.pid == pid and child.poll() is not None:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
     return True
 
 
@@ -184,7 +221,9 @@ def drop_queued(folder: str) -> int:
 
 def _jobs(where: str) -> list[str]:
     try:
-        names = sorted(n for n in os.listdir(where) if n.endswith(".json") and n not in (STATUS, LAST))
+        names = sorted(
+            n for n in os.listdir(where) if n.endswith(".json") and n not in (STATUS, LAST, SPAWNED)
+        )
     except OSError:
         return []
     return [os.path.join(where, n) for n in names]
@@ -268,11 +307,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _work(folder: str, where: str, began: float) -> int:
     """Every queued job, oldest first; entries written."""
-    gate = os.environ.get(GATE_ENV)
-    if gate:
-        deadline = time.monotonic() + 120
-        while not os.path.exists(gate) and time.monotonic() < deadline:
-            time.sleep(0.05)
     import threading
 
     import duckdb
@@ -302,6 +336,7 @@ def _work(folder: str, where: str, began: float) -> int:
                     con.execute("SET enable_progress_bar = false")
                 status["taken"] += len(files)
                 _write(os.path.join(where, STATUS), status)
+                _gate()
                 try:
                     os.chdir(str(job.get("cwd") or folder))
                 except OSError:
@@ -329,6 +364,14 @@ def _work(folder: str, where: str, began: float) -> int:
         if con is not None:
             con.close()
     return written
+
+
+def _gate() -> None:
+    gate = os.environ.get(GATE_ENV)
+    if gate:
+        deadline = time.monotonic() + 120
+        while not os.path.exists(gate) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def _remove_stale_temporaries(folder: str) -> None:
