@@ -23,6 +23,7 @@ class Contender:
     repeat: int = 1  # runs per round (more for the sub-second ones)
     answers: bool = True  # prints top_talkers rows as JSON
     before: Callable[[], None] | None = None  # run before each timed run, untimed (e.g. empty a cache)
+    after: Callable[[], None] | None = None  # run after each timed run, untimed (e.g. wait for a fill)
     per_round: list[list[float]] = field(default_factory=list)
     peak_kb: list[int] = field(default_factory=list)
     rows: Any = None
@@ -78,6 +79,8 @@ def run_round(contender: Contender) -> None:
         if contender.before is not None:
             contender.before()
         seconds, peak, stdout, _stderr = _run_once(contender)
+        if contender.after is not None:
+            contender.after()
         times.append(seconds)
         contender.peak_kb.append(peak)
     contender.per_round.append(times)

@@ -61,7 +61,7 @@ class Config:
     queries: list[str] = field(default_factory=list)
     max_window_days: float = 31
     max_scan: str | None = None
-    cache: dict[str, Any] | None = None  # the columnar cache: {enabled: bool, max_size: 2GB}
+    cache: dict[str, Any] | None = None  # the columnar cache: {enabled: bool, max_size: 2GB, fill}
     path: Path | None = None
     # Where the inventory is: a local folder (relative to the config file) or s3://… for Athena.
     inventory: str | None = None
