@@ -62,12 +62,17 @@ def hand_off(cache: ColumnarCache, files: list[Job], threads: int) -> bool:
     False when no filler could be started: the job is withdrawn and the caller writes the entries."""
     if not files:
         return True
-    job = _queue(cache, files, threads)
-    if running(cache.folder):
-        return True
+    from flowsql.errors import ConfigError
+
+    try:
+        job = _queue(cache, files, threads)
+        if running(cache.folder):
+            return True
+    except (OSError, ConfigError):
+        return False
     try:
         spawn(cache.folder)
-    except (OSError, ValueError):
+    except Exception:  # whatever stops a process from starting, the run itself writes the entries
         with contextlib.suppress(OSError):
             os.remove(job)
         return False
@@ -94,7 +99,8 @@ def spawn(folder: str) -> None:
         env=env,
     )
     _children.append(child)
-    _write(os.path.join(fill_dir(folder), SPAWNED), {"pid": child.pid})
+    with contextlib.suppress(OSError):
+        _write(os.path.join(fill_dir(folder), SPAWNED), {"pid": child.pid})
 
 
 def _import_path(current: str | None) -> str:
