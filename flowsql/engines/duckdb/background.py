@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
                 written += _work(folder, where, began)
             except Exception as exc:  # recorded for `cache info`: the filler has no terminal
                 error = f"{type(exc).__name__}: {exc}"
+            _record(where, began, written, error)  # before letting go: a waiter then finds it
             with contextlib.suppress(OSError):
                 os.remove(os.path.join(where, STATUS))
         if error is not None:
@@ -293,22 +294,27 @@ def main(argv: list[str] | None = None) -> int:
         # Let go, then look again: a job queued while this filler was finishing is not stranded.
         if not _jobs(where):
             break
+    return 0 if error is None else 1
+
+
+def _record(where: str, began: float, written: int, error: str | None) -> None:
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    _write(
-        os.path.join(where, LAST),
-        {
-            "pid": os.getpid(),
-            "started": began,
-            "finished": time.time(),
-            "seconds": time.time() - began,
-            "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "written": written,
-            "error": error,
-        },
-    )
-    return 0 if error is None else 1
+    now = time.time()
+    with contextlib.suppress(OSError):
+        _write(
+            os.path.join(where, LAST),
+            {
+                "pid": os.getpid(),
+                "started": began,
+                "finished": now,
+                "seconds": now - began,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "written": written,
+                "error": error,
+            },
+        )
 
 
 def _work(folder: str, where: str, began: float) -> int:
