@@ -2,8 +2,9 @@
 for the terminal (`flowsql run … --chart`) and a matplotlib plot for notebooks (`Rows.plot()`).
 
 A series is the result's first time column against one numeric column. Buckets without a row are
-drawn as zero, from the start of the window the query ran over (when known) to its end, at the
-bucket size given or, failing that, the smallest step between the rows' times."""
+drawn as zero, from the start of the window the query ran over (when known, aligned to the bucket)
+to its end, at the bucket size given, else the run's `bucket` parameter, else (when nothing says
+it) the smallest step between the rows' times."""
 
 from __future__ import annotations
 
@@ -64,8 +65,9 @@ def series(rows: Any, column: str | None = None, bucket: str | timedelta | None 
         if moment is not None:
             key = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
             values[key] = values.get(key, 0.0) + float(value or 0)
-    step = _step(bucket, sorted(values))
-    window = getattr(getattr(rows, "stats", None), "window", None)
+    stats = getattr(rows, "stats", None)
+    step = _step(bucket, sorted(values)) if bucket is not None else _run_step(stats, sorted(values))
+    window = getattr(stats, "window", None)
     return Series(time_column, column, step, zero_filled(values, step, window))
 
 
@@ -76,6 +78,18 @@ def _step(bucket: str | timedelta | None, times: list[datetime]) -> timedelta:
         return parse_span(bucket, "bucket")
     gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
     return min(gaps) if gaps else timedelta(hours=1)
+
+
+def _run_step(stats: Any, times: list[datetime]) -> timedelta:
+    """The run's `bucket` parameter when it is a duration (traffic_over_time's 5m … 1d), else the
+    step inferred from the rows."""
+    run_bucket = (getattr(stats, "params", None) or {}).get("bucket")
+    if isinstance(run_bucket, str | timedelta) and run_bucket:
+        try:
+            return _step(run_bucket, times)
+        except ParameterError:
+            pass  # a user investigation's `bucket` that is not a duration: infer
+    return _step(None, times)
 
 
 def zero_filled(

@@ -38,6 +38,8 @@ class Stats:
     result_source: str | None = None
     # The time window the statement was bounded to (a TimeWindow), None for an unbounded statement.
     window: Any = None
+    # The investigation's parameter values the statement was rendered with (a chart's bucket).
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def cost_usd(self) -> float | None:

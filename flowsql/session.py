@@ -176,7 +176,9 @@ class Session:
     def run(self, name: str, /, **params: Any) -> Rows:
         """Run an investigation; `start`/`end` bound the time window (default: the last 24 hours)."""
         rendered = self.prepare(name, **params)
-        return self.execute(rendered.sql, window=rendered.window)
+        rows = self.execute(rendered.sql, window=rendered.window)
+        rows.stats.params = dict(rendered.values)
+        return rows
 
     def sql(
         self,

@@ -105,3 +105,50 @@ def test_a_chart_of_rows_without_time_says_why(logs: sample.SampleSet, tmp_path:
     )
     assert done.returncode == 2
     assert "a chart needs rows with a time column" in done.stderr and "Traceback" not in done.stderr
+
+
+def sparse_window(logs: sample.SampleSet) -> datetime:
+    """The oracle's pick: a 2-hour window of whole hours whose 15-minute buckets with traffic are at
+    least two and never adjacent, so the gaps between the returned rows are not the bucket."""
+    for hour in range(46):
+        start = DAY + timedelta(hours=hour)
+        low = int(start.timestamp())
+        filled = sorted(
+            {r["start"] - r["start"] % 900 for r in logs.records if low <= r["start"] < low + 7200}
+        )
+        gaps = [b - a for a, b in zip(filled, filled[1:], strict=False)]
+        if len(filled) >= 2 and min(gaps) > 900:
+            return start
+    raise AssertionError("the sample has no sparse 2-hour window")
+
+
+def test_chart_buckets_are_the_runs_bucket_parameter(logs: sample.SampleSet, tmp_path: Path) -> None:
+    start = sparse_window(logs)
+    done = flowsql(
+        "run", "traffic_over_time", "-p", "bucket=15m", "--location", str(logs.spec.location),
+        "--start", f"{start:%Y-%m-%dT%H:%MZ}", "--last", "2h", "--chart", "--chart-column", "accepted_flows",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    header, *lines = done.stdout.splitlines()
+    assert header == "accepted_flows per 15m (bucket_start, UTC)"
+    assert [line.split("│")[0].strip() for line in lines] == [
+        f"{start + timedelta(minutes=15 * i):%Y-%m-%d %H:%M}" for i in range(8)
+    ]
+    expected = [float(v) for v in accepted_flows_per(logs, 900, start, 2)]
+    assert [float(line.split()[-1].replace(",", "")) for line in lines] == expected
+
+
+def test_plot_buckets_are_the_runs_bucket_parameter(logs: sample.SampleSet) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    start = sparse_window(logs)
+    fl = flowsql_lib.connect(location=str(logs.spec.location))
+    try:
+        rows = fl.run("traffic_over_time", start=start, last="2h", bucket="15m")
+    finally:
+        fl.close()
+    [line] = rows.plot("accepted_flows").get_lines()
+    assert list(line.get_xdata()) == [start + timedelta(minutes=15 * i) for i in range(8)]
+    assert list(line.get_ydata()) == accepted_flows_per(logs, 900, start, 2)

@@ -196,6 +196,7 @@ def run(
         if scan_check(ctx, session, settings, rendered.window, max_scan, estimate_only):
             return
         rows = session.execute(rendered.sql, window=rendered.window)
+        rows.stats.params = dict(rendered.values)
     finally:
         if progress is not None:
             progress.clear()
