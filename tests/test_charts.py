@@ -4,6 +4,7 @@ zero-filling the buckets without rows across the window; traffic_over_time's buc
 from __future__ import annotations
 
 import collections
+import itertools
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def sparse_window(logs: sample.SampleSet) -> datetime:
         filled = sorted(
             {r["start"] - r["start"] % 900 for r in logs.records if low <= r["start"] < low + 7200}
         )
-        gaps = [b - a for a, b in zip(filled, filled[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(filled)]
         if len(filled) >= 2 and min(gaps) > 900:
             return start
     raise AssertionError("the sample has no sparse 2-hour window")
