@@ -8,7 +8,7 @@ names only: a local folder's listing, or S3 delimiter listings of the year, mont
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -78,6 +78,12 @@ def _last_record_day(lister: Any, spec: TableSpec, account: str, region: str, da
                     break
     except FlowsqlError:
         return day
+    return last_record_day(day, names)
+
+
+def last_record_day(day: date, names: Iterable[str]) -> date:
+    """The day the last records in partition folder `day` start on, from its files' names: the
+    day before when the folder holds only files of the first minutes after midnight."""
     stamps = [m.group(1) for name in names if (m := _FILE_TIME.search(name))]
     if not stamps:
         return day

@@ -26,6 +26,7 @@ from typing import Any
 
 from flowsql.config import AthenaSettings
 from flowsql.errors import LocationError
+from flowsql.tables.coverage import last_record_day
 from flowsql.tables.discovery import _Lister
 from flowsql.tables.findings import Finding
 from flowsql.tables.formats_found import FormatGroup, SeenFile, choose_fields, parquet_formats, text_formats
@@ -62,6 +63,8 @@ class _Kind:
     accounts: set[str] = field(default_factory=set)
     regions: set[str] = field(default_factory=set)
     days: set[str] = field(default_factory=set)
+    # file names per (account, Region, date folder): the last day records start on
+    names: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -124,9 +127,7 @@ def detect(given: dict[str, Any], settings: AthenaSettings | None = None) -> Det
         regions=regions,
     )
     days = sorted(_day(d) for d in kind.days)
-    return Detection(
-        spec, findings, len(kind.files), groups, days[0] if days else None, days[-1] if days else None
-    )
+    return Detection(spec, findings, len(kind.files), groups, days[0] if days else None, _last_day(kind))
 
 
 _PASS_THROUGH = ("database", "table", "partitioning", "start_date")
@@ -193,6 +194,8 @@ def _classify(base: TableSpec, seen: list[SeenFile]) -> list[_Kind]:
             kind.accounts.add(match.group(ACCOUNT))
             kind.regions.add(match.group(REGION))
             kind.days.add(match.group(DATE))
+            key = (match.group(ACCOUNT), match.group(REGION), match.group(DATE))
+            kind.names.setdefault(key, []).append(item.rel.rsplit("/", 1)[-1])
             break
     return sorted(kinds.values(), key=lambda k: -len(k.files))
 
@@ -235,10 +238,24 @@ def _day(folder: str) -> date:
     return date(year, month, day)
 
 
+def _last_day(kind: _Kind) -> date | None:
+    """The last day records start on, by coverage's rule (as `flowsql sample` and the empty-window
+    note count days): per account and Region, its newest date folder, or the day before when that
+    folder holds only the files of the minutes after midnight."""
+    newest: dict[tuple[str, str], str] = {}
+    for account, region, folder in kind.names:
+        held = newest.get((account, region))
+        if held is None or _day(folder) > _day(held):
+            newest[(account, region)] = folder
+    days = [last_record_day(_day(f), kind.names[(a, r, f)]) for (a, r), f in newest.items()]
+    return max(days, default=None)
+
+
 def _files_sentence(base: TableSpec, kind: _Kind) -> str:
     days = sorted(_day(d) for d in kind.days)
     if not base.is_s3:
-        span = f", {days[0]} to {days[-1]}" if days else ""
+        last = _last_day(kind)
+        span = f", {days[0]} to {last}" if days and last else ""
         return f"{len(kind.files):,} under {base.table_location}{span}: {kind.label}"
     newest = f" (newest folder {days[-1]})" if days else ""
     return f"under {base.table_location}{newest}: {kind.label}"
