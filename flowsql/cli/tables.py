@@ -84,7 +84,10 @@ def init(
     if engine == "athena":
         from flowsql.engines.athena_workgroup import resolve_results
 
-        results = resolve_results(settings)
+        given_by = None
+        if not table_opts.get("output_location") and cfg.athena.output_location:
+            given_by = f"output_location (saved in {configmod.config_path(cfg.path)})"
+        results = resolve_results(settings, given_by=given_by)
         _echo_findings([Finding("engine", "athena"), *results.findings])
         settings.workgroup, settings.output_location = results.workgroup, results.output_location
         settings.region = settings.region or results.region

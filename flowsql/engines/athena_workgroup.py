@@ -32,12 +32,18 @@ class ResultsPlace:
     findings: list[Finding] = field(default_factory=list)
 
 
-def resolve_results(settings: AthenaSettings, client: Any = None) -> ResultsPlace:
-    """Read the workgroup and decide where query results go; refuse when nowhere is set."""
+def resolve_results(
+    settings: AthenaSettings, client: Any = None, *, given_by: str | None = None
+) -> ResultsPlace:
+    """Read the workgroup and decide where query results go; refuse when nowhere is set.
+
+    `given_by` names where settings.output_location came from, for the note when the workgroup
+    overrides it (default: the --output-location option)."""
     from flowsql import aws
 
     # PyAthena reads these two variables when no setting is given; init honours them the same way.
     given = settings.output_location or os.environ.get(STAGING_ENV) or None
+    source = (given_by or "--output-location") if settings.output_location else STAGING_ENV
     if given is not None and not given.startswith("s3://"):
         raise ConfigError(f"--output-location must be an s3:// URI, got {given!r}")
     if given and not given.endswith("/"):
@@ -69,14 +75,14 @@ def resolve_results(settings: AthenaSettings, client: Any = None) -> ResultsPlac
         findings = [Finding("results", f"Athena's managed result storage ({where})")]
         if given:
             findings.append(
-                Finding("results", f"--output-location {given} is not used: {where} manages results", True)
+                Finding("results", f"{source} {given} is not used: {where} manages results", True)
             )
         return ResultsPlace(name, None, region, findings)
     if own and (enforced or not given):
         findings = [Finding("results", f"{own} (set by {where}{', enforced' if enforced else ''})")]
         if given and given != own:
             findings.append(
-                Finding("results", f"--output-location {given} is not used: {where} enforces its own", True)
+                Finding("results", f"{source} {given} is not used: {where} enforces its own", True)
             )
         return ResultsPlace(name, None, region, findings)
     if given:
