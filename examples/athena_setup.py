@@ -17,6 +17,7 @@ import sys
 import flowsql
 from flowsql.investigations.library import load
 from flowsql.tables import ddl
+from flowsql.tables.coverage import empty_window_note
 from flowsql.tables.detect import detect
 
 
@@ -77,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         rows = fl.run("top_talkers", limit=5, **window)
         for row in rows:
             print("  ", row.as_dict())
+        if not rows and rows.stats.window is not None:
+            # No rows over a window without files is "nothing read", not "nothing happened".
+            note = empty_window_note(spec, rows.stats.window, fl.settings)
+            if note:
+                print(f"   warning: {note}")
         print(f"\n   {rows.stats.summary()}")
         fl.close()
     except flowsql.FlowsqlError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,15 @@ def test_athena_walkthrough_on_s3_only_shows_without_run(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "'storage.location.template' = 's3://flow-bucket/vpc/AWSLogs/" in result.stdout
     assert "Pass --run to run it on Athena" in result.stdout
+
+
+def test_athena_walkthrough_over_a_window_without_files_says_so(sample_set, tmp_path):
+    """The documented form, `athena_setup.py ./flowlogs`, runs over the last 24 hours: the 2024
+    sample has no file there, and the script says so with the days the folder does hold."""
+    days = sorted({r["start"] // 86400 for r in sample_set.records})
+    first, last = (str(date.fromordinal(date(1970, 1, 1).toordinal() + d)) for d in (days[0], days[-1]))
+    result = run("athena_setup.py", sample_set.spec.location, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "0 rows" in result.stdout
+    assert "warning: no flow-log files in this window" in result.stdout
+    assert f"covers {first} … {last}" in result.stdout
