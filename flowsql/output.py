@@ -73,14 +73,31 @@ MIN_CUT_WIDTH = 8
 GAP = 2
 
 
-def fit_widths(widths: list[int], headers: Sequence[str], numeric: Sequence[bool], total: int) -> list[int]:
+def is_whole_column(values: Sequence[Any], cells: Sequence[str]) -> bool:
+    """A column whose cells are useless cut: numbers, times and dates, IP addresses and CIDR blocks."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return False
+    if all(isinstance(v, int | float | Decimal | datetime | date) for v in present):
+        return True
+    import ipaddress
+
+    for text in (c for c, v in zip(cells, values, strict=True) if v is not None and c not in ("", "-")):
+        try:
+            ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            return False
+    return True
+
+
+def fit_widths(widths: list[int], headers: Sequence[str], whole: Sequence[bool], total: int) -> list[int]:
     """Column widths whose table (with GAP between columns) fits in `total` characters: the widest
-    text column gives up a character until it fits or none can shrink further. Numbers are never cut,
-    and the first column (what the row is: a name, an address) only when cutting the others is not
-    enough."""
+    text column gives up a character until it fits or none can shrink further. `whole` columns
+    (numbers, times, addresses) are never cut, and the first column (what the row is) only when
+    cutting the others is not enough."""
     fitted = list(widths)
-    floors = [w if num else min(w, max(MIN_CUT_WIDTH, min(len(h), 12))) for w, h, num in
-              zip(widths, headers, numeric, strict=True)]  # fmt: skip
+    floors = [w if keep else min(w, max(MIN_CUT_WIDTH, min(len(h), 12))) for w, h, keep in
+              zip(widths, headers, whole, strict=True)]  # fmt: skip
     for protect_first in (True, False):
         while sum(fitted) + GAP * (len(fitted) - 1) > total:
             candidates = [i for i, w in enumerate(fitted) if w > floors[i] and not (protect_first and i == 0)]
@@ -89,6 +106,21 @@ def fit_widths(widths: list[int], headers: Sequence[str], numeric: Sequence[bool
             widest = max(candidates, key=lambda i: fitted[i])
             fitted[widest] -= 1
     return fitted
+
+
+def fit_columns(
+    widths: list[int], headers: Sequence[str], whole: Sequence[bool], total: int
+) -> tuple[list[int], list[int]]:
+    """The columns shown (indexes) and their widths: every column when cutting text cells makes the
+    table fit, else the last columns are left out until it does (never the first)."""
+    shown = list(range(len(widths)))
+    while True:
+        fitted = fit_widths(
+            [widths[i] for i in shown], [headers[i] for i in shown], [whole[i] for i in shown], total
+        )
+        if sum(fitted) + GAP * (len(fitted) - 1) <= total or len(shown) == 1:
+            return fitted, shown
+        shown.pop()
 
 
 def _cut(text: str, width: int) -> str:
@@ -104,14 +136,16 @@ def write(
     width: int | None = None,
     color: bool = False,
     human: bool = True,
-) -> None:
-    """Print rows in one of FORMATS.
+) -> list[str]:
+    """Print rows in one of FORMATS; returns the columns a table left out to fit `width`.
 
     `table` right-aligns numbers so columns read down easily; with `human`, byte counts are in decimal
     units (12.3 MB) and other integers have thousands separators; with `width`, long text cells are
-    cut (ending in …) so each row fits on one line of that many characters; `color` makes the header
-    bold (for a terminal)."""
+    cut (ending in …) so each row fits on one line of that many characters, and when that is not
+    enough the last columns are left out (numbers, times and IP addresses are never cut); `color`
+    makes the header bold (for a terminal)."""
     stream = out or sys.stdout
+    hidden: list[str] = []
     if fmt == "json":
         records = [{c: json_value(v) for c, v in zip(columns, row, strict=False)} for row in rows]
         json.dump(records, stream, ensure_ascii=False, indent=2, allow_nan=False)
@@ -128,13 +162,18 @@ def write(
             for i in range(len(columns))
         ]
         widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+        shown = list(range(len(columns)))
         if width is not None and columns:
-            widths = fit_widths(widths, columns, numeric, width)
+            whole = [
+                is_whole_column([row[i] for row in rows], [r[i] for r in cells]) for i in range(len(columns))
+            ]
+            widths, shown = fit_columns(widths, columns, whole, width)
+            hidden = [c for i, c in enumerate(columns) if i not in shown]
 
         def line(values: Sequence[str]) -> str:
             parts = [
-                _cut(v, w).rjust(w) if num else _cut(v, w).ljust(w)
-                for v, w, num in zip(values, widths, numeric, strict=False)
+                _cut(values[i], w).rjust(w) if numeric[i] else _cut(values[i], w).ljust(w)
+                for i, w in zip(shown, widths, strict=True)
             ]
             return (" " * GAP).join(parts).rstrip()
 
@@ -145,11 +184,12 @@ def write(
             stream.write(line(row) + "\n")
     else:
         raise ValueError(f"unknown output format {fmt!r}")
+    return hidden
 
 
 def write_records(
     records: Sequence[Mapping[str, Any]], fmt: str = "table", out: IO[str] | None = None, **options: Any
-) -> None:
+) -> list[str]:
     """Print a list of dicts (all with the same keys) in one of FORMATS (options as for write)."""
     columns = list(records[0]) if records else []
-    write(columns, [[r.get(c) for c in columns] for r in records], fmt, out, **options)
+    return write(columns, [[r.get(c) for c in columns] for r in records], fmt, out, **options)

@@ -55,8 +55,11 @@ def write_rows(
     stream = sys.stdout
     width = None if wide else table_width(stream)
     with reader_may_leave():
-        output.write(columns, rows, fmt, stream, width=width, color=use_color(stream))
+        hidden = output.write(columns, rows, fmt, stream, width=width, color=use_color(stream))
         stream.flush()
+    if hidden:
+        listed = ", ".join(hidden)
+        note(f"{len(hidden)} column(s) left out to fit {width} characters: {listed} (--wide shows them)")
 
 
 @contextlib.contextmanager
