@@ -347,3 +347,19 @@ def test_bad_fill_settings_are_refused_by_name(
     assert for_config({"fill": "inline"}).fill == "background"  # type: ignore[union-attr]
     monkeypatch.setattr(background, "supported", lambda: False)
     assert for_config(None).fill == "inline", "no detached process on this platform: inline"  # type: ignore[union-attr]
+
+
+def test_the_filler_starts_once_the_run_that_started_it_has_exited(monkeypatch):
+    """The filler first waits for its parent (the answering run) to go, so the run's last steps never
+    share the CPU with it; a parent that stays (a notebook) delays it by PARENT_GRACE only."""
+    from flowsql.engines.duckdb import background as filler
+
+    parents = iter([4242, 4242, 4242, 1])
+    monkeypatch.setattr(filler.os, "getppid", lambda: next(parents))
+    monkeypatch.setattr(filler, "PARENT_GRACE", 60.0)
+    filler._let_the_run_finish()  # returns when adopted (ppid 1), not after a minute
+    assert next(parents, None) is None
+
+    monkeypatch.setattr(filler.os, "getppid", lambda: 4242)
+    monkeypatch.setattr(filler, "PARENT_GRACE", 0.05)
+    filler._let_the_run_finish()  # a parent that stays: after the grace period

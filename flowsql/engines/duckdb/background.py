@@ -5,7 +5,8 @@ while answering makes the first run cost about twice a plain scan. With `cache: 
 (the default) the run answers from the text, then, before returning, queues a job naming the files
 it read that have no entry (with the exact SELECT the view read each with) and starts one detached
 process, `python -m flowsql.engines.duckdb.background FOLDER`, in its own session, at the lowest
-priority, with no terminal and no AWS settings, which writes the entries with the same code as the
+priority, with no terminal and no AWS settings, which waits for the run to exit (at most a
+second) and then writes the entries with the same code as the
 inline fill (cachefill.write: the key the run found, the same COPY, a temporary name renamed into
 place, the key checked again after reading).
 
@@ -273,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     """The filler: take queued jobs until there are none, one filler per cache folder."""
     with contextlib.suppress(OSError):
         os.nice(19)
+    _let_the_run_finish()
     began = time.time()
     folder = (argv if argv is not None else sys.argv[1:])[0]
     where = fill_dir(folder)
@@ -295,6 +297,19 @@ def main(argv: list[str] | None = None) -> int:
         if not _jobs(where):
             break
     return 0 if error is None else 1
+
+
+PARENT_GRACE = 1.0  # seconds the filler gives the run that started it to print its answer and exit
+
+
+def _let_the_run_finish() -> None:
+    """Wait until the answering run has exited (the filler is then adopted by another process), at
+    most PARENT_GRACE seconds: a CLI run's last steps (printing, closing DuckDB, exiting) then never
+    share the CPU with the filler's DuckDB; a long-lived process (a notebook) only delays the fill."""
+    parent = os.getppid()
+    deadline = time.monotonic() + PARENT_GRACE
+    while os.getppid() == parent and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _record(where: str, began: float, written: int, error: str | None) -> None:
