@@ -5,10 +5,9 @@ while answering makes the first run cost about twice a plain scan. With `cache: 
 (the default) the run answers from the text, then, before returning, queues a job naming the files
 it read that have no entry (with the exact SELECT the view read each with) and starts one detached
 process, `python -m flowsql.engines.duckdb.background FOLDER`, in its own session, at the lowest
-priority, with no terminal and no AWS settings, which waits for the run to exit (at most a
-second) and then writes the entries with the same code as the
-inline fill (cachefill.write: the key the run found, the same COPY, a temporary name renamed into
-place, the key checked again after reading).
+priority, with no terminal and no AWS settings, which waits for the run to exit (at most a second)
+and then writes the entries with the same code as the inline fill (cachefill.write: the key the run
+found, the same COPY, a temporary name renamed into place, the key checked again after reading).
 
 The queue lives in `<cache>/.fill/`: one `*.json` job per answering run and a lock file. A filler
 holds that lock exclusively while it works, so there is at most one per cache folder: a run that finds
