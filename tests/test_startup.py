@@ -105,3 +105,23 @@ def test_help_lists_every_command_without_importing_them(tmp_path: Path) -> None
     assert loaded == "[]", f"--help imported command modules: {loaded}"
     listed = {line.split()[0] for line in help_lines if line.startswith("  ") and line.strip()}
     assert set(COMMANDS) <= listed
+
+
+def test_version_and_help_width_without_click_helpers(tmp_path: Path) -> None:
+    """--version prints the project's version (read from pyproject.toml here); --help wraps to
+    COLUMNS, found without shutil (which would pull in bz2 and lzma)."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    env = {**_clean_env(), "COLUMNS": "60"}
+    run = [sys.executable, "-c", "import sys; from flowsql.cli import main; main(sys.argv[1:])"]
+    shown = subprocess.run([*run, "--version"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert shown.returncode == 0 and shown.stdout.strip() == f"flowsql, version {version}"
+    probe = "import sys; from flowsql.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\nprint('SHUTIL', 'shutil' in sys.modules)"
+    helped = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    lines = helped.stdout.splitlines()
+    assert lines[-1] == "SHUTIL False"
+    assert max(len(line) for line in lines[:-1]) <= 58 and "Commands:" in helped.stdout

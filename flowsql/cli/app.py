@@ -5,16 +5,50 @@ the one-line summaries from the list (tests/test_startup.py checks they match th
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Mapping
+from typing import Any
 
 import click
 
 from flowsql.cli.options import Context
 
 
+class _Context(click.Context):
+    """Click's context, with the help width found without `shutil` (which click imports for it,
+    and with it bz2, lzma and zlib): the same rule, COLUMNS first, then the terminal, else 80."""
+
+    def make_formatter(self) -> click.HelpFormatter:
+        if self.terminal_width is None:
+            max_width = self.max_content_width or 80
+            self.terminal_width = max(min(_terminal_columns(), max_width) - 2, 50)
+        return super().make_formatter()
+
+
+def _terminal_columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError):
+        return 80
+
+
+def _show_version(ctx: click.Context, _param: Any, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from flowsql import __version__
+
+        click.echo(f"flowsql, version {__version__}")
+        ctx.exit()
+
+
 class LazyGroup(click.Group):
     """A group whose commands are `name -> (module, attribute, summary)` entries, loaded on use."""
 
+    context_class = _Context
     lazy: Mapping[str, tuple[str, str, str]] = {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -53,7 +87,14 @@ class LazyGroup(click.Group):
     envvar="FLOWSQL_CONFIG",
     help="Project config file [./.flowsql.yaml].",
 )
-@click.version_option(package_name="flowsql")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, config_file: str | None) -> None:
     """Athena tables and canned investigations for Amazon VPC Flow Logs.
