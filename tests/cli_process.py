@@ -37,3 +37,18 @@ def start_bounds(sql: str) -> list[tuple[int, int]]:
     lows = [int(n.expression.this) for n in tree.find_all(exp.GTE) if n.this.name == "start"]
     highs = [int(n.expression.this) for n in tree.find_all(exp.LT) if n.this.name == "start"]
     return list(zip(lows, highs, strict=True))
+
+
+def read_terminal(fd: int) -> bytes:
+    """Everything written to a pseudo-terminal until every writer has closed it (then reading fails
+    with EIO, or returns nothing)."""
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)

@@ -17,7 +17,7 @@ import termios
 from pathlib import Path
 
 import pytest
-from cli_process import flowsql, flowsql_command
+from cli_process import flowsql, flowsql_command, read_terminal
 
 from flowsql import output
 from flowsql.results import format_bytes
@@ -41,19 +41,11 @@ def on_terminal(*args: str, columns: int, cwd: Path, env: dict[str, str] | None 
         [*flowsql_command(), *args], stdin=secondary, stdout=secondary, stderr=secondary, cwd=cwd, env=environ
     )
     os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            data = os.read(main, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
+    shown = read_terminal(main)
     process.wait(timeout=120)
     os.close(main)
     assert process.returncode == 0
-    return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    return shown.decode("utf-8").replace("\r\n", "\n")
 
 
 def test_list_fits_the_terminal_and_is_bold_there(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from cli_process import flowsql, flowsql_command
+from cli_process import flowsql, flowsql_command, read_terminal
 
 STATUS = re.compile(r"^(sample|compact) (\d+)s: (.*)$")
 
@@ -37,18 +37,7 @@ def on_terminal(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tup
     )
     os.close(slave)
     chunks: list[bytes] = []
-
-    def drain() -> None:
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: every writer closed the terminal
-                return
-            if not data:
-                return
-            chunks.append(data)
-
-    reader = threading.Thread(target=drain)
+    reader = threading.Thread(target=lambda: chunks.append(read_terminal(master)))
     reader.start()
     out, _ = proc.communicate(timeout=300)
     reader.join(timeout=60)
