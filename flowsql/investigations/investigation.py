@@ -35,11 +35,13 @@ _STEM = re.compile(r"^[a-z][a-z0-9_]*$")
 _FIELD = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 
-_RENDERING_PACKAGES = ("sqlglot", "jinja2", "markupsafe")
+# The libraries and modules whose code decides what a query file loads as, what it renders to and
+# how it validates: the keys of both on-disk caches of the library (loaded files, rendered SQL).
+LIBRARY_PACKAGES = ("sqlglot", "jinja2", "markupsafe", "yaml")
 
 
-def _rendering_code() -> tuple[str, ...]:
-    """The modules whose code decides what an investigation renders to and how it validates."""
+def library_code() -> tuple[str, ...]:
+    """The source files of the query library's loading, rendering and validation."""
     here = Path(__file__).parent
     package = here.parent
     return (
@@ -166,7 +168,7 @@ class Investigation:
             list(columns),
         ]
         stored = diskcache.remember(
-            "rendered-sql", _rendering_code(), material, compute, packages=_RENDERING_PACKAGES
+            "rendered-sql", library_code(), material, compute, packages=LIBRARY_PACKAGES
         )
         sql, span_start, span_end = json.loads(stored)
         span = TimeWindow(datetime.fromisoformat(span_start), datetime.fromisoformat(span_end))

@@ -42,8 +42,10 @@ from flowsql.investigations.investigation import (
     CATEGORIES,
     HEADER_KEYS,
     INVENTORY_MODES,
+    LIBRARY_PACKAGES,
     Investigation,
     environment,
+    library_code,
     parse_template,
 )
 from flowsql.investigations.params import Param
@@ -103,7 +105,7 @@ def load_file(path: str | Path, *, source: str = "user", overrides: bool = False
     from flowsql import diskcache
 
     material = [text, path.name]
-    stored = diskcache.recall("investigations", _checking_code(), material, packages=_CHECKING_PACKAGES)
+    stored = diskcache.recall("investigations", library_code(), material, packages=LIBRARY_PACKAGES)
     if stored is not None:
         meta, header_lines = json.loads(stored)
         template = split_header(text)[1]
@@ -111,18 +113,8 @@ def load_file(path: str | Path, *, source: str = "user", overrides: bool = False
     investigation, meta = _load_checked(text, path, source, overrides)
     remembered = json.dumps([meta, investigation.header_lines], sort_keys=True, default=_not_json)
     if json.loads(remembered)[0] == meta:  # only a header that JSON carries unchanged
-        diskcache.store("investigations", _checking_code(), material, remembered, packages=_CHECKING_PACKAGES)
+        diskcache.store("investigations", library_code(), material, remembered, packages=LIBRARY_PACKAGES)
     return investigation
-
-
-_CHECKING_PACKAGES = ("jinja2", "yaml")
-
-
-def _checking_code() -> tuple[str, ...]:
-    """The modules whose code decides whether a file loads and what it loads as."""
-    here = Path(__file__).parent
-    names = ("loading", "investigation", "params", "macros", "sandbox", "templates", "window")
-    return (*(str(here / f"{n}.py") for n in names), str(here.parent / "tables" / "fields.py"))
 
 
 def _not_json(value: Any) -> Any:
