@@ -11,7 +11,18 @@ from pathlib import Path
 import click
 import pytest
 
-HEAVY = ("boto3", "botocore", "pyathena", "duckdb", "sqlglot", "pandas", "pyarrow", "numpy", "s3transfer")
+HEAVY = (
+    "boto3",
+    "botocore",
+    "pyathena",
+    "duckdb",
+    "_duckdb",
+    "sqlglot",
+    "pandas",
+    "pyarrow",
+    "numpy",
+    "s3transfer",
+)
 
 _PROBE = """
 import json, sys
@@ -132,3 +143,43 @@ def test_version_and_help_width_without_click_helpers(tmp_path: Path) -> None:
     assert helped.returncode == 0, helped.stderr[-2000:]
     lines = helped.stdout.splitlines()
     assert "Commands:" in helped.stdout and max(len(line) for line in lines) <= 58
+
+
+def _one_flow_log_file(root: Path) -> None:
+    """One gzip text file of the default format, in AWS's layout, written here by hand."""
+    import gzip
+
+    day = root / "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01"
+    day.mkdir(parents=True)
+    name = "123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f60708_20240501T0000Z_abcd1234.log.gz"
+    header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+    rows = [
+        f"2 123456789012 eni-0a1b2c3d 10.0.0.{i} 10.0.1.9 4431{i} 443 6 {i + 1} {100 * (i + 1)} "
+        f"{1714521600 + 60 * i} {1714521660 + 60 * i} ACCEPT OK"
+        for i in range(3)
+    ]
+    with gzip.open(day / name, "wt") as handle:
+        handle.write("\n".join([header, *rows]) + "\n")
+
+
+@pytest.mark.parametrize(
+    "window", [("2024-05-01", "2024-05-02"), ("2023-01-01", "2023-01-02")], ids=["rows", "empty"]
+)
+def test_run_loads_duckdbs_core_not_its_python_package(tmp_path: Path, window: tuple[str, str]) -> None:
+    """A run imports DuckDB's compiled core (`_duckdb`) and never the `duckdb` package, whose
+    relational API and metadata lookup cost ~0.15 s of every run's start-up (flowsql/duckdb_driver.py).
+    DuckDB before 1.4 has no separate core: there the package is the engine."""
+    import importlib.util
+
+    _one_flow_log_file(tmp_path / "logs")
+    start, end = window
+    args = ["run", "top_talkers", "--engine", "duckdb", "--location", str(tmp_path / "logs"),
+            "-p", f"start={start}", "-p", f"end={end}", "--format", "json"]  # fmt: skip
+    code, heavy, out = _imports(args, tmp_path)
+    assert code in (0, None), out
+    rows = json.loads(out)
+    assert len(rows) == (3 if start.startswith("2024") else 0)
+    if importlib.util.find_spec("_duckdb") is not None:
+        assert "_duckdb" in heavy and "duckdb" not in heavy, heavy
+    else:
+        assert "duckdb" in heavy, heavy

@@ -142,7 +142,7 @@ def compact_local(
     if not partitions:
         raise LocationError(f"found no text flow-log files (*.log.gz) under {spec.table_location} to compact")
 
-    import duckdb
+    from flowsql.duckdb_driver import duckdb
 
     con = duckdb.connect(config={"threads": threads} if threads else {})
     places = len({(p.account, p.region) for p in partitions})
@@ -343,8 +343,7 @@ def _write(
 ) -> int:
     """One Parquet file under a hidden temporary name, checked, synced, then renamed into place;
     `percent` gets DuckDB's progress of the COPY, polled from a thread."""
-    import duckdb
-
+    from flowsql.duckdb_driver import duckdb
     from flowsql.engines.duckdb.progress import watching
 
     folder, name = os.path.split(out.path)

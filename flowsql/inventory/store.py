@@ -34,7 +34,7 @@ def exists(folder: str | Path) -> bool:
 def write_parquet(snapshot: Snapshot, folder: str | Path) -> list[Path]:
     """Each table as `<folder>/<table>.parquet` (written beside, then moved into place), with types
     from TABLES, and the manifest last: a reader never sees half a snapshot's manifest."""
-    import duckdb
+    from flowsql.duckdb_driver import duckdb
 
     base = Path(folder)
     base.mkdir(parents=True, exist_ok=True)
@@ -87,7 +87,7 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 
 def read_parquet(folder: str | Path) -> Snapshot:
     """The snapshot a folder holds, read back from its Parquet files."""
-    import duckdb
+    from flowsql.duckdb_driver import duckdb
 
     manifest = read_manifest(folder)
     tables: dict[str, list[dict[str, Any]]] = {}

@@ -261,7 +261,7 @@ def _active_slots(rng: random.Random, first: int, days: int, per_day: int) -> li
 
 
 def _connect(tmp: Path) -> Any:
-    import duckdb
+    from flowsql.duckdb_driver import duckdb
 
     # Sorting millions of wide rows would otherwise hold them all in memory: let DuckDB spill.
     con = duckdb.connect(config={"threads": 2, "memory_limit": "1GB", "temp_directory": str(tmp / "spill")})
@@ -403,7 +403,7 @@ def read_records(files: Sequence[Path], spec: TableSpec) -> list[dict[str, Any]]
 
 
 def _read_parquet(files: Sequence[Path]) -> list[dict[str, Any]]:
-    import duckdb
+    from flowsql.duckdb_driver import duckdb
 
     out: list[dict[str, Any]] = []
     con = duckdb.connect()

@@ -308,7 +308,7 @@ def _cell(value: Any) -> str:
 def _to_parquet(text: bytes, spec: TableSpec, path: Path) -> None:
     import tempfile
 
-    import duckdb
+    from flowsql.duckdb_driver import duckdb
 
     kinds = {"int": "INTEGER", "bigint": "BIGINT"}
     with tempfile.TemporaryDirectory(prefix="flowsql-tgw-") as tmp:

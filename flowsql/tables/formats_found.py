@@ -75,7 +75,7 @@ def parquet_formats(files: list[SeenFile], lister: _Lister) -> tuple[list[Format
     are not read (Parquet tables match columns by name): the given or default format stands."""
     if lister.s3 is not None:
         return [], {}
-    import duckdb
+    from flowsql.duckdb_driver import duckdb
 
     by_schema: dict[tuple[Field, ...], list[SeenFile]] = {}
     bad: dict[str, str] = {}

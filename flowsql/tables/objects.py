@@ -182,7 +182,7 @@ def parquet_columns(path: str, settings: AthenaSettings | None = None) -> dict[s
     """A Parquet file's columns and their types, spelled the way Athena DDL spells them."""
     import tempfile
 
-    import duckdb
+    from flowsql.duckdb_driver import duckdb
 
     local = path
     scratch = None

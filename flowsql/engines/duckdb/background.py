@@ -335,8 +335,7 @@ def _work(folder: str, where: str, began: float) -> int:
     """Every queued job, oldest first; entries written."""
     import threading
 
-    import duckdb
-
+    from flowsql.duckdb_driver import duckdb
     from flowsql.engines.duckdb.cachefill import recipe, write
     from flowsql.engines.duckdb.engine import _literal
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def recipe(select: str, source: str, literal: Callable[[str], str]) -> str:
     """The reading SQL with the file's own path taken out: the same for every file read alike, and
     different as soon as the view reads files differently (another release, format, layout)."""
-    import duckdb
+    from flowsql.duckdb_driver import duckdb
 
     return f"duckdb {duckdb.__version__}\n" + select.replace(literal(source), "'?'")
 

@@ -203,7 +203,7 @@ class DuckDBEngine(CachedViews):
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            import duckdb
+            from flowsql.duckdb_driver import duckdb
 
             config: dict[str, Any] = {}
             if self.threads:
@@ -317,7 +317,7 @@ class DuckDBEngine(CachedViews):
             self._con.execute(create)
             self._view_made = True
             return
-        import duckdb
+        from flowsql.duckdb_driver import duckdb
 
         try:
             self._con.execute(create)
@@ -378,8 +378,7 @@ class DuckDBEngine(CachedViews):
     ) -> tuple[list[Any], list[tuple[Any, ...]]]:
         """Description and rows of `statement`; a file DuckDB cannot read stops it (BadFile) or, with
         skip_bad_files, is taken out of the view and the statement runs again."""
-        import duckdb
-
+        from flowsql.duckdb_driver import duckdb
         from flowsql.engines.duckdb.macros import macros_needed
 
         con = self._connection()
