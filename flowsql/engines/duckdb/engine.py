@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from flowsql.engines.duckdb.cache import ColumnarCache
+    from flowsql.engines.duckdb.database import Workspace
 
 _TYPES = {"int": "INTEGER", "bigint": "BIGINT", "string": "VARCHAR", "double": "DOUBLE", "boolean": "BOOLEAN"}
 
@@ -82,6 +83,7 @@ class DuckDBEngine(CachedViews):
         skip_bad_files: bool = False,
         threads: int | None = None,
         prune: bool = True,
+        shared_database: bool = True,
         cache: ColumnarCache | None = None,
         inventory: str | Path | None = None,
     ) -> None:
@@ -95,8 +97,11 @@ class DuckDBEngine(CachedViews):
         self.threads = threads
         # prune=False reads every file whatever the window (the reference the pruning is tested against).
         self.prune = prune
+        # shared_database=False: a DuckDB database of this engine's own (database.py says why not).
+        self.shared_database = shared_database
         # A folder of inventory Parquet files (flowsql.inventory.store), read as views beside the table.
         self.inventory = Path(inventory) if inventory is not None else None
+        self._workspace: Workspace | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
         self._inventory: Inventory | None = None
         self._skipped: dict[str, str] = {}
@@ -138,19 +143,24 @@ class DuckDBEngine(CachedViews):
 
     def files_read(self, sql: str, *, window: TimeWindow | None = None) -> int:
         """How many data files DuckDB opens to answer `sql` (pruned files are never opened)."""
+        from flowsql.engines.duckdb.database import log_lock
+
         statement = self.translate(sql)
         con = self._connection()
-        con.execute("CALL truncate_duckdb_logs()")
-        con.execute("CALL enable_logging('FileSystem')")
-        try:
-            self._run(statement, window)
-            opened = con.execute(
-                "SELECT DISTINCT json_extract_string(message, '$.path') FROM duckdb_logs "
-                "WHERE type = 'FileSystem' AND json_extract_string(message, '$.op') = 'OPEN'"
-            ).fetchall()
-        finally:
-            con.execute("CALL disable_logging()")
+        # The log is the database's: one session at a time, and only this connection's opens.
+        with log_lock:
             con.execute("CALL truncate_duckdb_logs()")
+            con.execute("CALL enable_logging('FileSystem')")
+            try:
+                self._run(statement, window)
+                opened = con.execute(
+                    "SELECT DISTINCT json_extract_string(message, '$.path') FROM duckdb_logs "
+                    "WHERE type = 'FileSystem' AND json_extract_string(message, '$.op') = 'OPEN' "
+                    "AND connection_id = current_connection_id()"
+                ).fetchall()
+            finally:
+                con.execute("CALL disable_logging()")
+                con.execute("CALL truncate_duckdb_logs()")
         data = set(self._inventory.paths) if self._inventory else set()
         data |= {entry for _key, entry in self._cached.values()}
         return sum(1 for (path,) in opened if path in data)
@@ -180,8 +190,9 @@ class DuckDBEngine(CachedViews):
         return list(self._warnings)
 
     def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
+        if self._workspace is not None:
+            self._workspace.close()
+            self._workspace = None
             self._con = None
             self._inventory = None
             self._macros = set()
@@ -203,18 +214,10 @@ class DuckDBEngine(CachedViews):
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
-            from flowsql.duckdb_driver import duckdb
+            from flowsql.engines.duckdb.database import open_workspace
 
-            config: dict[str, Any] = {}
-            if self.threads:
-                config["threads"] = int(self.threads)
-            con = duckdb.connect(":memory:", config=config)
-            # Athena's session zone is UTC; DuckDB's follows the machine unless told (ICU is loaded
-            # only after connect, so this cannot go in `config`).
-            con.execute("SET TimeZone = 'UTC'")
-            # DuckDB draws its progress bar on stdout, which is where rows go (JSON, CSV).
-            con.execute("SET enable_progress_bar = false")
-            self._con = con
+            self._workspace = open_workspace(self.threads, shared=self.shared_database)
+            self._con = self._workspace.connection
         if self._inventory is None:
             self._build_views()
         return self._con
