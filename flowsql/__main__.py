@@ -1,3 +1,3 @@
-from flowsql.cli import main
+from flowsql.cli import entry
 
-main()
+entry()

@@ -75,3 +75,13 @@ def open_workspace(threads: int | None = None, *, shared: bool = True) -> Worksp
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
     return workspace
+
+
+def close_all() -> None:
+    """Close this process's shared databases (the CLI's quick exit: DuckDB removes a database's spill
+    files when it closes). A session still open keeps its database until it closes."""
+    with _lock:
+        for key in list(_databases):
+            root = _databases.pop(key)
+            if key[0] == os.getpid():
+                root.close()
