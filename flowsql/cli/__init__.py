@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
 def entry() -> None:
     """The `flowsql` command (console script and `python -m flowsql`): main(), then a quick exit.
 
-    Python's own shutdown takes apart every module and object one by one, ~25 ms after a query: a
+    Python's own shutdown takes apart every module and object one by one, ~30 ms after a query: a
     tenth of a run over an empty window. By then the command's work is done, so what shutdown would
     still do that matters is done here (the DuckDB databases closed, which removes their spill
     files; atexit handlers run; stdout and stderr flushed, a failed write reported) and the process
@@ -198,7 +198,7 @@ def _exit_now(code: object) -> None:
     databases = sys.modules.get("flowsql.engines.duckdb.database")
     if databases is not None:
         databases.close_all()
-    atexit._run_exitfuncs()
+    atexit._run_exitfuncs()  # what the interpreter would call at exit (CPython has no public name)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
