@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -209,21 +208,3 @@ def test_validate_catches_fields_that_are_not_declared(workdir: Path, flowsql_cl
     assert result.code == 1
     assert f"{folder / 'broken.sql'}: the SQL reads dstport, missing from fields:" in result.out
     assert f"{folder / 'broken.sql'}: fields: lists vpc_id, which the SQL never reads" in result.out
-
-
-def test_list_and_show_do_not_import_heavy_modules(workdir: Path) -> None:
-    code = (
-        "import sys\n"
-        "from flowsql.cli import main\n"
-        "for args in (['list', '--format', 'json'], ['show', 'top_talkers']):\n"
-        "    try:\n"
-        "        main(args)\n"
-        "    except SystemExit as exc:\n"
-        "        assert not exc.code, exc.code\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlglot', 'duckdb', 'boto3', 'botocore', 'pyathena', 'pandas', 'pyarrow'})\n"
-        "print('HEAVY', heavy, file=sys.stderr)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=workdir, check=True
-    )
-    assert "HEAVY []" in done.stderr, done.stderr
