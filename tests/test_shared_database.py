@@ -187,6 +187,9 @@ def test_a_forked_child_makes_its_own_database(tmp_path: Path) -> None:
             if pid == 0:
                 with DuckDBEngine(spec) as child:
                     print("child", tuple(child.execute(sql)[0]), flush=True)
+                from flowsql.engines.duckdb import database
+                mine = [key for key in database._databases if key[0] == os.getpid()]
+                print("child's own databases", len(mine), flush=True)
                 os._exit(0)
             _, status = os.waitpid(pid, 0)
             print("status", os.waitstatus_to_exitcode(status), flush=True)
@@ -195,4 +198,9 @@ def test_a_forked_child_makes_its_own_database(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     expected = str(_expected(rec_a))
-    assert done.stdout.splitlines() == [f"parent {expected}", f"child {expected}", "status 0"]
+    assert done.stdout.splitlines() == [
+        f"parent {expected}",
+        f"child {expected}",
+        "child's own databases 1",
+        "status 0",
+    ]
